@@ -1,0 +1,164 @@
+// PersistenceProvider: the one interface every backend implements.
+//
+// Every operation is a lazy Task: `co_await provider.store_lease(lease)`.
+// The operation hops onto the store's own event loop (if the caller is not
+// already there), does its work, and resumes the caller on that loop thread;
+// a plain thread uses orbit::sync_wait. Any number of operations may be in
+// flight at once, from any threads; a durable write's Result arrives only
+// once the record is on stable storage (fdatasync done), and concurrent
+// writers share one fdatasync (group commit).
+//
+// Every Result carries the operation's PersistenceMetrics, filled even on
+// failure. Errors each operation can return (besides Unavailable once the
+// store is closed or fail-stopped after an I/O error, and IOError/NoSpace from
+// the disk):
+//   store_lease      InvalidArgument (field over its limit)
+//   get_lease        NotFound
+//   remove_lease     NotFound (nothing stored under the key)
+//   apply_batch      InvalidArgument; all or nothing, also across a crash
+//   scans            none beyond the common ones; results in key order
+//   acquire_lease    Conflict (held by another node and not expired)
+//   renew_lease      NotFound, Conflict (other owner, or version != expected)
+//   release_lease    NotFound, Conflict (other owner, or version != expected)
+//   checkpoint       NotSupported where a backend has no such step
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "orbit/lease.hpp"
+#include "orbit/metrics.hpp"
+#include "orbit/result.hpp"
+#include "orbit/task.hpp"
+
+namespace orbit {
+
+enum class PersistenceBackend : std::uint8_t { CowBTree, LsmTree, RocksDb };
+
+// One change of an atomic batch: a store (upsert) or a removal.
+struct BatchOp {
+  enum class Kind : std::uint8_t { Put, Remove } kind = Kind::Put;
+  Lease lease;  // for Remove only lease.key is read
+};
+
+struct WriteBatch {
+  std::vector<BatchOp> ops;
+  void put(Lease lease) { ops.push_back({BatchOp::Kind::Put, std::move(lease)}); }
+  void remove(ActorKey key) {
+    BatchOp op{BatchOp::Kind::Remove, {}};
+    op.lease.key = std::move(key);
+    ops.push_back(std::move(op));
+  }
+  bool empty() const { return ops.empty(); }
+  std::size_t size() const { return ops.size(); }
+};
+
+struct ScanOptions {
+  std::size_t limit = 0;                    // 0 = no limit
+  std::optional<ActorKey> start_after;      // resume a paged scan after this key
+};
+
+// What the actor system asks of the lease primitives.
+struct AcquireRequest {
+  ActorKey key;
+  std::string node_id;
+  Millis duration{0};
+  std::string custom_data = "{}";
+};
+
+struct RenewRequest {
+  ActorKey key;
+  std::string node_id;
+  std::uint64_t expected_version = 0;  // the version the caller holds
+  Millis duration{0};
+};
+
+struct ReleaseRequest {
+  ActorKey key;
+  std::string node_id;
+  std::uint64_t expected_version = 0;
+};
+
+class PersistenceProvider {
+ public:
+  virtual ~PersistenceProvider() = default;
+  PersistenceProvider(const PersistenceProvider&) = delete;
+  PersistenceProvider& operator=(const PersistenceProvider&) = delete;
+
+  virtual PersistenceBackend backend() const noexcept = 0;
+
+  // Upsert. Durable on success (in the durable mode).
+  Task<Result<void>> store_lease(Lease lease);
+  Task<Result<Lease>> get_lease(ActorKey key);
+  Task<Result<void>> remove_lease(ActorKey key);
+  Task<Result<void>> apply_batch(WriteBatch batch);
+
+  Task<Result<std::vector<Lease>>> scan_by_actor_type(std::string actor_type, ScanOptions options = {});
+  Task<Result<std::vector<Lease>>> list_by_node(std::string node_id, ScanOptions options = {});
+  // Leases with expires_at < before, earliest first.
+  Task<Result<std::vector<Lease>>> list_expiring_before(SystemTime before, std::size_t limit = 0);
+
+  // Succeeds only if the lease is absent or expired; the winner's lease (a
+  // new epoch: version = previous + 1, or 1) is returned.
+  Task<Result<Lease>> acquire_lease(AcquireRequest request);
+  // Succeeds only if node_id owns it and expected_version matches; returns
+  // the renewed lease (version + 1).
+  Task<Result<Lease>> renew_lease(RenewRequest request);
+  // Removes the lease if node_id owns it and expected_version matches.
+  Task<Result<void>> release_lease(ReleaseRequest request);
+
+  Task<Result<StorageStats>> stats();
+  // Makes everything acknowledged so far durable (matters in buffered mode).
+  Task<Result<void>> flush();
+  // Writes in-memory state to the backend's main files (COW checkpoint,
+  // LSM memtable flush, RocksDB flush) so the log can be truncated.
+  Task<Result<void>> checkpoint();
+  // Flushes and closes; later operations fail with Unavailable. Idempotent.
+  Task<Result<void>> close();
+
+ protected:
+  PersistenceProvider() = default;
+
+  // Backends implement these; the public wrappers above time them, tag the
+  // metrics, turn exceptions into errors, and hop onto the loop first.
+  virtual Task<Result<void>> do_store(Lease lease) = 0;
+  virtual Task<Result<Lease>> do_get(ActorKey key) = 0;
+  virtual Task<Result<void>> do_remove(ActorKey key) = 0;
+  virtual Task<Result<void>> do_batch(WriteBatch batch) = 0;
+  virtual Task<Result<std::vector<Lease>>> do_scan_by_actor_type(std::string actor_type,
+                                                                 ScanOptions options) = 0;
+  virtual Task<Result<std::vector<Lease>>> do_list_by_node(std::string node_id, ScanOptions options) = 0;
+  virtual Task<Result<std::vector<Lease>>> do_list_expiring_before(SystemTime before,
+                                                                   std::size_t limit) = 0;
+  virtual Task<Result<Lease>> do_acquire(AcquireRequest request) = 0;
+  virtual Task<Result<Lease>> do_renew(RenewRequest request) = 0;
+  virtual Task<Result<void>> do_release(ReleaseRequest request) = 0;
+  virtual Task<Result<StorageStats>> do_stats() = 0;
+  virtual Task<Result<void>> do_flush() = 0;
+  virtual Task<Result<void>> do_checkpoint() = 0;
+  virtual Task<Result<void>> do_close() = 0;
+
+  // The store's event loop. on_loop_thread() true means no hop is needed;
+  // post() resumes a coroutine on the loop, from any thread.
+  virtual bool on_loop_thread() const noexcept = 0;
+  virtual void post(std::coroutine_handle<> handle) = 0;
+  // Bytes the store holds in memory, reported in every operation's metrics.
+  virtual std::uint64_t memory_used() const noexcept = 0;
+
+ private:
+  struct LoopHop {
+    PersistenceProvider* provider;
+    bool await_ready() const noexcept { return provider->on_loop_thread(); }
+    void await_suspend(std::coroutine_handle<> h) { provider->post(h); }
+    void await_resume() const noexcept {}
+  };
+  template <typename T>
+  Task<Result<T>> run(OperationType type, Task<Result<T>> body);
+};
+
+std::string_view to_string(PersistenceBackend backend) noexcept;  // "CowBTree", ...
+
+}  // namespace orbit

@@ -1,0 +1,44 @@
+// Key layout: how leases and their secondary orders map onto byte-ordered keys.
+//
+// Every backend stores leases under byte strings whose memcmp order is the
+// order the API promises, so scans are range scans everywhere:
+//   primary  'L' esc(actor_type) 00 01 uuid[16]                 -> encoded lease
+//   by node  'N' esc(node_id) 00 01 esc(actor_type) 00 01 uuid  -> empty
+//   expiry   'E' be64(expires_at ms + 2^63) esc(actor_type) 00 01 uuid -> empty
+// esc() doubles every 0x00 byte as 00 FF, so 00 01 terminates a string and
+// no string is a prefix-collision of another. Layout in src/codec/FORMAT.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "orbit/lease.hpp"
+
+namespace orbit::codec {
+
+inline constexpr char kPrimaryTag = 'L';
+inline constexpr char kNodeIndexTag = 'N';
+inline constexpr char kExpiryIndexTag = 'E';
+
+std::string primary_key(const ActorKey& key);
+// All primary keys of one actor type start with this; the next prefix after
+// it (exclusive upper bound) is prefix_successor(prefix).
+std::string actor_type_prefix(std::string_view actor_type);
+
+std::string node_index_key(std::string_view node_id, const ActorKey& key);
+std::string node_index_prefix(std::string_view node_id);
+
+std::string expiry_index_key(SystemTime expires_at, const ActorKey& key);
+// Every expiry key for a time strictly before `t` sorts before this.
+std::string expiry_index_bound(SystemTime t);
+
+// The smallest key greater than every key starting with `prefix`.
+std::string prefix_successor(std::string_view prefix);
+
+// Back from keys to ActorKeys (nullopt when the bytes are not such a key).
+std::optional<ActorKey> decode_primary_key(std::string_view key);
+std::optional<ActorKey> decode_node_index_key(std::string_view key);
+std::optional<ActorKey> decode_expiry_index_key(std::string_view key);
+
+}  // namespace orbit::codec

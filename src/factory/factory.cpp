@@ -1,0 +1,97 @@
+// PersistenceFactory and PersistenceConfigBuilder::create_provider.
+#include "orbit/factory.hpp"
+
+#include <filesystem>
+#include <system_error>
+
+#include "src/factory/engine_registry.hpp"
+
+namespace orbit {
+namespace {
+
+EngineOpenFn engine_for(PersistenceBackend backend) {
+  switch (backend) {
+#ifdef ORBIT_WITH_COW_BTREE
+    case PersistenceBackend::CowBTree: return &open_cow_btree_store;
+#endif
+#ifdef ORBIT_WITH_LSM
+    case PersistenceBackend::LsmTree: return &open_lsm_store;
+#endif
+#ifdef ORBIT_WITH_ROCKSDB
+    case PersistenceBackend::RocksDb: return &open_rocksdb_store;
+#endif
+    default: return nullptr;
+  }
+}
+
+io::BackendChoice io_choice(IoBackend backend) {
+  switch (backend) {
+    case IoBackend::IoUring: return io::BackendChoice::IoUring;
+    case IoBackend::Asio: return io::BackendChoice::Asio;
+    case IoBackend::Auto: break;
+  }
+  return io::BackendChoice::Auto;
+}
+
+std::string available_list() {
+  std::string out;
+  for (auto b : PersistenceFactory::available_backends()) {
+    if (!out.empty()) out += ", ";
+    out += to_string(b);
+  }
+  return out.empty() ? std::string("none") : out;
+}
+
+}  // namespace
+
+std::vector<PersistenceBackend> PersistenceFactory::available_backends() {
+  std::vector<PersistenceBackend> out;
+  for (auto b : {PersistenceBackend::CowBTree, PersistenceBackend::LsmTree, PersistenceBackend::RocksDb})
+    if (engine_for(b)) out.push_back(b);
+  return out;
+}
+
+bool PersistenceFactory::is_available(PersistenceBackend backend) { return engine_for(backend) != nullptr; }
+
+Task<Result<std::unique_ptr<PersistenceProvider>>> PersistenceFactory::create_provider(PersistenceConfig config) {
+  using Out = Result<std::unique_ptr<PersistenceProvider>>;
+  if (auto valid = config.validate(); !valid) co_return Out(std::move(valid).error());
+  EngineOpenFn open = engine_for(config.backend);
+  if (!open)
+    co_return Out(make_error(ErrorCode::Unavailable, "backend '" + std::string(to_string(config.backend)) +
+                                                         "' is not available in this build (available: " +
+                                                         available_list() + ")"));
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec)
+    co_return Out(make_error(ErrorCode::InvalidArgument,
+                             "data_dir '" + config.data_dir + "' cannot be created: " + ec.message()));
+
+  io::RuntimeOptions options;
+  options.backend = io_choice(config.io_backend);
+  std::string why;
+  auto runtime = io::Runtime::create(options, &why);
+  if (!runtime)
+    co_return Out(make_error(ErrorCode::Unavailable, "io_backend '" + std::string(to_string(config.io_backend)) +
+                                                         "' cannot start: " + why +
+                                                         " (accepted: auto, io_uring, asio)"));
+  co_return co_await open(std::move(config), std::move(runtime).value());
+}
+
+Task<Result<std::unique_ptr<PersistenceProvider>>> PersistenceFactory::create_default(PersistenceBackend backend,
+                                                                                      std::string data_dir) {
+  PersistenceConfig config;
+  config.backend = backend;
+  config.data_dir = std::move(data_dir);
+  return create_provider(std::move(config));
+}
+
+Task<Result<std::unique_ptr<PersistenceProvider>>> PersistenceConfigBuilder::create_provider() const {
+  auto config = build();
+  if (!config) return [](Error e) -> Task<Result<std::unique_ptr<PersistenceProvider>>> {
+    co_return std::move(e);
+  }(std::move(config).error());
+  return PersistenceFactory::create_provider(std::move(config).value());
+}
+
+}  // namespace orbit

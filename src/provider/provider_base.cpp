@@ -1,0 +1,73 @@
+#include "src/provider/provider_base.hpp"
+
+#include "src/provider/lease_rules.hpp"
+
+namespace orbit {
+namespace {
+
+void add_io(PersistenceMetrics& into, const PersistenceMetrics& from) {
+  into.disk_bytes_read += from.disk_bytes_read;
+  into.disk_bytes_written += from.disk_bytes_written;
+  into.queue_time += from.queue_time;
+  into.batch_records = from.batch_records;
+  if (from.lsn) into.lsn = from.lsn;
+}
+
+template <typename T>
+Result<T> with_metrics(Result<T> result, const PersistenceMetrics& metrics) {
+  result.metrics() = metrics;
+  return result;
+}
+
+}  // namespace
+
+ProviderBase::ProviderBase(std::unique_ptr<io::Runtime> runtime) : runtime_(std::move(runtime)) {}
+ProviderBase::~ProviderBase() = default;
+
+Task<Result<std::optional<Lease>>> ProviderBase::read_current(ActorKey key, PersistenceMetrics& metrics) {
+  auto got = co_await do_get(std::move(key));
+  add_io(metrics, got.metrics());
+  if (got.ok()) co_return std::optional<Lease>(std::move(got).value());
+  if (got.code() == ErrorCode::NotFound) co_return std::optional<Lease>();
+  co_return std::move(got).error();
+}
+
+Task<Result<Lease>> ProviderBase::do_acquire(AcquireRequest request) {
+  auto guard = co_await lease_locks_.lock(request.key.to_string());
+  PersistenceMetrics metrics;
+  auto current = co_await read_current(request.key, metrics);
+  if (!current) co_return with_metrics<Lease>(std::move(current).error(), metrics);
+  auto decided = decide_acquire(*current, request, now());
+  if (!decided) co_return with_metrics<Lease>(std::move(decided).error(), metrics);
+  auto stored = co_await do_store(decided.value());
+  add_io(metrics, stored.metrics());
+  if (!stored) co_return with_metrics<Lease>(std::move(stored).error(), metrics);
+  co_return with_metrics<Lease>(std::move(decided).value(), metrics);
+}
+
+Task<Result<Lease>> ProviderBase::do_renew(RenewRequest request) {
+  auto guard = co_await lease_locks_.lock(request.key.to_string());
+  PersistenceMetrics metrics;
+  auto current = co_await read_current(request.key, metrics);
+  if (!current) co_return with_metrics<Lease>(std::move(current).error(), metrics);
+  auto decided = decide_renew(*current, request, now());
+  if (!decided) co_return with_metrics<Lease>(std::move(decided).error(), metrics);
+  auto stored = co_await do_store(decided.value());
+  add_io(metrics, stored.metrics());
+  if (!stored) co_return with_metrics<Lease>(std::move(stored).error(), metrics);
+  co_return with_metrics<Lease>(std::move(decided).value(), metrics);
+}
+
+Task<Result<void>> ProviderBase::do_release(ReleaseRequest request) {
+  auto guard = co_await lease_locks_.lock(request.key.to_string());
+  PersistenceMetrics metrics;
+  auto current = co_await read_current(request.key, metrics);
+  if (!current) co_return with_metrics<void>(std::move(current).error(), metrics);
+  auto allowed = check_release(*current, request);
+  if (!allowed) co_return with_metrics<void>(std::move(allowed).error(), metrics);
+  auto removed = co_await do_remove(request.key);
+  add_io(metrics, removed.metrics());
+  co_return with_metrics<void>(std::move(removed), metrics);
+}
+
+}  // namespace orbit
