@@ -1,0 +1,153 @@
+#include "perf/load/baselines.hpp"
+
+#include <fcntl.h>
+#include <rocksdb/db.h>
+#include <rocksdb/statistics.h>
+#include <rocksdb/table.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "perf/load/process_stats.hpp"
+
+namespace orbit::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string key_for(std::uint64_t i) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "L%016llx", static_cast<unsigned long long>(i));
+  return buf;
+}
+
+}  // namespace
+
+RunResult run_rocksdb_direct(const std::string& dir, const WorkloadOptions& options, std::uint32_t concurrency,
+                             bool sync, std::atomic<std::uint64_t>& progress, std::string* error) {
+  RunResult result;
+  result.target = "rocksdb-direct";
+  result.concurrency = concurrency;
+  std::filesystem::remove_all(dir);
+
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.statistics = rocksdb::CreateDBStatistics();
+  rocksdb::DB* raw = nullptr;
+  auto status = rocksdb::DB::Open(db_options, dir, &raw);
+  if (!status.ok()) {
+    *error = "rocksdb-direct: open " + dir + ": " + status.ToString();
+    return result;
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  const std::string value(options.record_bytes, 'v');
+  for (std::uint64_t i = 0; i < options.leases; ++i) db->Put(rocksdb::WriteOptions(), key_for(i), value);
+  db->FlushWAL(true);
+  const auto bytes_before = db_options.statistics->getTickerCount(rocksdb::BYTES_WRITTEN) +
+                            db_options.statistics->getTickerCount(rocksdb::FLUSH_WRITE_BYTES) +
+                            db_options.statistics->getTickerCount(rocksdb::COMPACT_WRITE_BYTES);
+
+  std::vector<RunResult> per_thread(concurrency);
+  reset_peak_rss();
+  const double cpu_before = cpu_seconds();
+  const auto started = Clock::now();
+  const auto deadline =
+      started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
+  std::vector<std::thread> threads;
+  for (std::uint32_t t = 0; t < concurrency; ++t) {
+    threads.emplace_back([&, t] {
+      RunResult& mine = per_thread[t];
+      std::mt19937_64 rng(options.seed * 1000003 + t);
+      rocksdb::WriteOptions write_options;
+      write_options.sync = sync;
+      std::string got;
+      while (Clock::now() < deadline) {
+        const auto start = Clock::now();
+        const bool write = static_cast<double>(rng() % 1000) < options.mix.write_fraction() * 1000;
+        if (write) {
+          auto s = db->Put(write_options, key_for(rng() % options.leases), value);
+          mine.writes.record(static_cast<std::uint64_t>((Clock::now() - start).count()));
+          if (!s.ok() && mine.errors++ == 0) mine.first_error = s.ToString();
+          mine.user_bytes_written += value.size() + 17;
+        } else {
+          auto s = db->Get(rocksdb::ReadOptions(), key_for(rng() % options.leases), &got);
+          mine.reads.record(static_cast<std::uint64_t>((Clock::now() - start).count()));
+          if (!s.ok() && mine.errors++ == 0) mine.first_error = s.ToString();
+        }
+        ++mine.ops;
+        progress.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  result.cpu_seconds = cpu_seconds() - cpu_before;
+  result.peak_rss_bytes = peak_rss_bytes();
+  for (auto& r : per_thread) {
+    result.writes.merge(r.writes);
+    result.reads.merge(r.reads);
+    result.ops += r.ops;
+    result.user_bytes_written += r.user_bytes_written;
+    if (r.errors && !result.errors) result.first_error = r.first_error;
+    result.errors += r.errors;
+  }
+  const auto bytes_after = db_options.statistics->getTickerCount(rocksdb::BYTES_WRITTEN) +
+                           db_options.statistics->getTickerCount(rocksdb::FLUSH_WRITE_BYTES) +
+                           db_options.statistics->getTickerCount(rocksdb::COMPACT_WRITE_BYTES);
+  result.disk_bytes_written = bytes_after - bytes_before;
+  const auto syncs = db_options.statistics->getTickerCount(rocksdb::WAL_FILE_SYNCED);
+  result.fsyncs_per_write = result.writes.count() ? static_cast<double>(syncs) / result.writes.count() : 0;
+  db->Close();
+  return result;
+}
+
+RunResult run_device_fdatasync(const std::string& dir, double seconds, std::atomic<std::uint64_t>& progress,
+                               std::string* error) {
+  RunResult result;
+  result.target = "device-fdatasync";
+  result.concurrency = 1;
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/device-probe.dat";
+  constexpr std::size_t kBlock = 4096;
+  constexpr off_t kFileBytes = 64 << 20;
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0 || ::posix_fallocate(fd, 0, kFileBytes) != 0 || ::fsync(fd) != 0) {
+    *error = "device-fdatasync: cannot prepare " + path + ": " + std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return result;
+  }
+  alignas(4096) static char block[kBlock];
+  std::memset(block, 'd', kBlock);
+  reset_peak_rss();
+  const double cpu_before = cpu_seconds();
+  const auto started = Clock::now();
+  const auto deadline = started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  off_t offset = 0;
+  while (Clock::now() < deadline) {
+    const auto start = Clock::now();
+    if (::pwrite(fd, block, kBlock, offset) != static_cast<ssize_t>(kBlock) || ::fdatasync(fd) != 0) {
+      if (result.errors++ == 0) result.first_error = std::strerror(errno);
+    }
+    result.writes.record(static_cast<std::uint64_t>((Clock::now() - start).count()));
+    offset = (offset + static_cast<off_t>(kBlock)) % kFileBytes;
+    ++result.ops;
+    result.user_bytes_written += kBlock;
+    progress.fetch_add(1, std::memory_order_relaxed);
+  }
+  result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  result.cpu_seconds = cpu_seconds() - cpu_before;
+  result.peak_rss_bytes = peak_rss_bytes();
+  result.disk_bytes_written = result.user_bytes_written;
+  result.fsyncs_per_write = 1.0;
+  ::close(fd);
+  std::filesystem::remove(path);
+  return result;
+}
+
+}  // namespace orbit::bench

@@ -1,0 +1,21 @@
+// The two baselines every benchmark run prints beside our backends:
+//  - rocksdb-direct: RocksDB used directly (not through our interface), one
+//    thread per concurrent writer, the same record size, mix and sync setting;
+//  - device-fdatasync: one 4 KiB pwrite + fdatasync in a loop into a
+//    preallocated file, the floor any durable write pays on this disk.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "perf/load/workload.hpp"
+
+namespace orbit::bench {
+
+RunResult run_rocksdb_direct(const std::string& dir, const WorkloadOptions& options, std::uint32_t concurrency,
+                             bool sync, std::atomic<std::uint64_t>& progress, std::string* error);
+
+RunResult run_device_fdatasync(const std::string& dir, double seconds, std::atomic<std::uint64_t>& progress,
+                               std::string* error);
+
+}  // namespace orbit::bench

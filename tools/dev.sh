@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# One entry point for the README's two commands (and CI):
+#   tools/dev.sh bench       install deps, build Release, run the load benchmark
+#   tools/dev.sh test        install deps, build, run the whole test suite (ctest)
+#   tools/dev.sh test-asan   the test suite under AddressSanitizer + UBSan
+#   tools/dev.sh deps        only install the Debian packages
+# Build trees live under build/<preset>; the benchmark's default data
+# directory is build/release/bench-data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(build-essential cmake ninja-build pkg-config git
+  liburing-dev libasio-dev librocksdb-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libcli11-dev libssl-dev libzstd-dev liblz4-dev libxxhash-dev)
+
+JOBS="${ORBIT_JOBS:-$(nproc)}"
+
+install_deps() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "== installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+configure_and_build() {  # <dir> <cmake args...>
+  local dir="$1"; shift
+  local werror=OFF
+  [ "${CI:-}" = "true" ] && werror=ON
+  cmake -S . -B "$dir" -G Ninja -DORBIT_WERROR="$werror" "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+run_tests() {  # <dir>
+  ctest --test-dir "$1" --output-on-failure -j "$JOBS" --timeout 900
+}
+
+case "${1:-}" in
+  deps) install_deps ;;
+  bench)
+    shift
+    install_deps
+    configure_and_build build/release -DCMAKE_BUILD_TYPE=Release
+    ./build/release/perf/load/orbit-bench --data-dir build/release/bench-data "$@"
+    ;;
+  test)
+    install_deps
+    configure_and_build build/release -DCMAKE_BUILD_TYPE=Release
+    run_tests build/release
+    ;;
+  test-asan)
+    install_deps
+    configure_and_build build/asan -DCMAKE_BUILD_TYPE=Debug -DORBIT_SANITIZE="address;undefined" -DORBIT_BUILD_PERF=OFF
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build/asan
+    ;;
+  *)
+    echo "usage: tools/dev.sh bench [orbit-bench flags] | test | test-asan | deps" >&2
+    exit 2
+    ;;
+esac
