@@ -4,9 +4,14 @@
 // order the API promises, so scans are range scans everywhere:
 //   primary  'L' esc(actor_type) 00 01 uuid[16]                 -> encoded lease
 //   by node  'N' esc(node_id) 00 01 esc(actor_type) 00 01 uuid  -> empty
-//   expiry   'E' be64(expires_at ms + 2^63) esc(actor_type) 00 01 uuid -> empty
-// esc() doubles every 0x00 byte as 00 FF, so 00 01 terminates a string and
-// no string is a prefix-collision of another. Layout in src/codec/FORMAT.md.
+//   expiry   'E' be64(expires_at ns XOR 2^63) esc(actor_type) 00 01 uuid -> empty
+// esc() writes every 0x00 byte as 00 FF, so 00 01 terminates a string and
+// no string is a prefix-collision of another. Times are signed nanoseconds
+// since the Unix epoch (system_clock's own tick on Linux, so exact) with the
+// sign bit flipped, so pre-epoch times sort first. memcmp order of the keys
+// is: primary = ActorKey order (actor_type bytes as unsigned, then uuid
+// bytes); node index = node_id, then ActorKey; expiry = time, then ActorKey.
+// Layout in src/codec/FORMAT.md.
 #pragma once
 
 #include <optional>
@@ -30,15 +35,21 @@ std::string node_index_key(std::string_view node_id, const ActorKey& key);
 std::string node_index_prefix(std::string_view node_id);
 
 std::string expiry_index_key(SystemTime expires_at, const ActorKey& key);
-// Every expiry key for a time strictly before `t` sorts before this.
+// Every expiry key for a time strictly before `t` sorts before this, every
+// one for a time at or after `t` sorts after it. It is also the prefix of
+// all expiry keys for exactly `t`.
 std::string expiry_index_bound(SystemTime t);
 
-// The smallest key greater than every key starting with `prefix`.
+// The smallest key greater than every key starting with `prefix`; empty
+// (meaning "no upper bound") when `prefix` is empty or all 0xFF bytes.
 std::string prefix_successor(std::string_view prefix);
 
 // Back from keys to ActorKeys (nullopt when the bytes are not such a key).
 std::optional<ActorKey> decode_primary_key(std::string_view key);
 std::optional<ActorKey> decode_node_index_key(std::string_view key);
 std::optional<ActorKey> decode_expiry_index_key(std::string_view key);
+// The other parts of the secondary keys (nullopt when not such a key).
+std::optional<std::string> decode_node_index_node(std::string_view key);
+std::optional<SystemTime> decode_expiry_index_time(std::string_view key);
 
 }  // namespace orbit::codec
