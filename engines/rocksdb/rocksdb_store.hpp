@@ -1,0 +1,136 @@
+// RocksDbStore: backend 3, RocksDB behind the PersistenceProvider interface.
+//
+// One RocksDB database in data_dir, one (default) column family holding the
+// shared key layout of src/codec/key_layout.hpp: primary 'L' keys with the
+// encoded lease, and empty-valued 'N' (by node) and 'E' (by expiry) index
+// keys. Every write is one rocksdb::WriteBatch, so a lease and its index
+// entries change together, also across a crash.
+//
+// Threading: every do_* runs on the store's loop thread (the public wrappers
+// hop there) and sends RocksDB's blocking calls to the runtime's worker pool
+// with runtime().offload(). Writes queue on the loop and a single commit
+// loop writes each gathered group as one WriteBatch (write_group.hpp), so
+// the read-before-write that maintains the indexes never races another
+// writer. Durability is per write: WriteOptions.sync in the durable mode;
+// in the buffered mode a background coroutine syncs the WAL every
+// sync_interval_ms; in mode None nothing syncs (the WAL is still written).
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rocksdb/db.h>
+
+#include "engines/rocksdb/rocksdb_options.hpp"
+#include "engines/rocksdb/write_group.hpp"
+#include "orbit/config.hpp"
+#include "src/factory/engine_registry.hpp"
+#include "src/provider/provider_base.hpp"
+
+namespace orbit::rocksdb_engine {
+
+// Shared by the store and its buffered-mode flusher coroutine, so the
+// flusher never touches the store itself (which may be gone first).
+struct FlusherState {
+  bool stop = false;
+  bool finished = false;
+  io::CancelToken cancel;
+  std::coroutine_handle<> on_finished;
+  std::optional<Error> error;  // the last failed background sync
+};
+
+class RocksDbStore final : public ProviderBase {
+ public:
+  // Refuses a directory holding another backend's files, opens (creating if
+  // needed) the database, and counts the live leases for StorageStats.
+  // Blocks the calling thread for the open: it runs where the caller runs,
+  // so a failed open destroys `runtime` off its own loop thread.
+  static Task<OpenedStore> open(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime);
+
+  ~RocksDbStore() override;
+
+  PersistenceBackend backend() const noexcept override { return PersistenceBackend::RocksDb; }
+
+  // For tests: which compression the options mapping chose ("lz4", "zstd", "none").
+  const std::string& compression_name() const noexcept { return compression_name_; }
+
+ protected:
+  Task<Result<void>> do_store(Lease lease) override;
+  Task<Result<Lease>> do_get(ActorKey key) override;
+  Task<Result<void>> do_remove(ActorKey key) override;
+  Task<Result<void>> do_batch(WriteBatch batch) override;
+  Task<Result<std::vector<Lease>>> do_scan_by_actor_type(std::string actor_type, ScanOptions options) override;
+  Task<Result<std::vector<Lease>>> do_list_by_node(std::string node_id, ScanOptions options) override;
+  Task<Result<std::vector<Lease>>> do_list_expiring_before(SystemTime before, std::size_t limit) override;
+  Task<Result<StorageStats>> do_stats() override;
+  Task<Result<void>> do_flush() override;
+  Task<Result<void>> do_checkpoint() override;
+  Task<Result<void>> do_close() override;
+  std::uint64_t memory_used() const noexcept override;
+
+ private:
+  struct LiveSet {
+    std::uint64_t keys = 0;
+    std::uint64_t key_bytes = 0;
+    std::uint64_t value_bytes = 0;
+  };
+  // A writer waiting in the queue; lives in its coroutine's frame.
+  struct QueuedWrite {
+    PendingWrite write;
+    std::chrono::steady_clock::time_point enqueued;
+    std::chrono::nanoseconds queue_time{0};
+    std::uint32_t group_size = 0;
+    std::uint64_t sequence = 0;
+    bool done = false;
+    std::coroutine_handle<> waiter;
+  };
+  // Counts operations in flight, so close() can wait until none touches the DB.
+  class ActiveOp {
+   public:
+    explicit ActiveOp(RocksDbStore& store) : store_(store) { ++store_.active_ops_; }
+    ~ActiveOp();
+    ActiveOp(const ActiveOp&) = delete;
+    ActiveOp& operator=(const ActiveOp&) = delete;
+
+   private:
+    RocksDbStore& store_;
+  };
+
+  RocksDbStore(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime, RocksDbSetup setup,
+               std::shared_ptr<rocksdb::DB> db, LiveSet live, std::chrono::microseconds recovery_time);
+
+  std::optional<Error> check_open() const;
+  Task<Result<void>> submit(PendingWrite write);
+  Task<void> commit_loop();
+  Task<void> wait_until_idle();
+  Task<Result<std::vector<Lease>>> read_index(std::string seek, std::string skip, std::string upper,
+                                               std::size_t limit, char tag);
+  void stop_flusher() noexcept;
+
+  PersistenceConfig config_;
+  RocksDbSetup setup_;
+  std::string compression_name_;
+  std::shared_ptr<rocksdb::DB> db_;
+  rocksdb::WriteOptions write_options_;
+  std::shared_ptr<FlusherState> flusher_;  // null unless buffered
+
+  // Loop-thread state.
+  bool closed_ = false;
+  bool committing_ = false;
+  std::deque<QueuedWrite*> queue_;
+  std::uint64_t active_ops_ = 0;
+  std::coroutine_handle<> idle_waiter_;
+  LiveSet live_;
+  std::uint64_t records_written_ = 0;
+  std::uint64_t bytes_read_ = 0;
+  std::uint64_t checkpoints_ = 0;
+  std::chrono::microseconds recovery_time_{0};
+};
+
+}  // namespace orbit::rocksdb_engine
