@@ -24,6 +24,7 @@
 
 #include "io/file_system.hpp"
 #include "io/io_result.hpp"
+#include "io/net.hpp"
 #include "orbit/sync_wait.hpp"
 #include "orbit/task.hpp"
 
@@ -69,6 +70,8 @@ class Runtime {
   virtual const std::string& fallback_reason() const noexcept = 0;
 
   virtual FileSystem& fs() noexcept = 0;
+  // TCP on this runtime's loop (added for replication).
+  virtual Net& net() noexcept = 0;
 
   virtual bool on_loop_thread() const noexcept = 0;
   // Resumes `handle` on the loop thread soon. Thread-safe; wakes the loop.

@@ -1,1 +1,1 @@
-// Placeholder: being written.
+// FaultFileSystem: see fault_file_system.hpp (being written).
