@@ -1,0 +1,194 @@
+#include "src/wal/segment_reader.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "src/util/coding.hpp"
+#include "src/util/crc32c.hpp"
+#include "src/wal/format.hpp"
+
+namespace orbit::wal {
+
+namespace {
+constexpr std::size_t kChunkBlocks = 8;  // 256 KiB per read
+
+bool is_start(FragmentKind kind) { return kind == FragmentKind::Full || kind == FragmentKind::First; }
+}  // namespace
+
+SegmentReader::SegmentReader(io::File& file, std::string name, std::uint64_t offset, std::uint64_t limit,
+                             std::uint64_t next_lsn)
+    : file_(file), name_(std::move(name)), pos_(offset), limit_(limit), next_lsn_(next_lsn), good_end_(offset) {}
+
+Task<Result<std::size_t>> SegmentReader::load(std::uint64_t pos) {
+  if (pos >= limit_) co_return std::size_t{0};
+  std::uint64_t block_start = pos - pos % kBlockSize;
+  std::uint64_t block_end = std::min<std::uint64_t>(block_start + kBlockSize, limit_);
+  bool loaded = chunk_valid_ && block_start >= chunk_start_ && block_start < chunk_start_ + chunk_.size();
+  if (!loaded) {
+    std::uint64_t want = std::min<std::uint64_t>(kChunkBlocks * kBlockSize, limit_ - block_start);
+    chunk_.resize(static_cast<std::size_t>(want));
+    auto n = co_await file_.read_at(std::as_writable_bytes(std::span<char>(chunk_.data(), chunk_.size())),
+                                    block_start);
+    if (!n) {
+      chunk_valid_ = false;
+      co_return make_error(ErrorCode::IOError, "wal segment " + name_ + " offset " + std::to_string(block_start) +
+                                                   ": read failed: " + n.message());
+    }
+    chunk_.resize(n.value());
+    chunk_start_ = block_start;
+    chunk_valid_ = true;
+  }
+  std::uint64_t end = std::min<std::uint64_t>(block_end, chunk_start_ + chunk_.size());
+  co_return static_cast<std::size_t>(end > pos ? end - pos : 0);
+}
+
+SegmentReader::Parse SegmentReader::parse_at(std::uint64_t pos, std::size_t available, Header& h,
+                                             std::string* why) const {
+  const char* p = chunk_.data() + (pos - chunk_start_);
+  if (available < kFragmentHeaderSize) {
+    bool zero = std::all_of(p, p + available, [](char c) { return c == 0; });
+    if (zero) return Parse::Zero;
+    *why = "fragment header cut short by end of file";
+    return Parse::Short;
+  }
+  h.crc = coding::decode_fixed32(p);
+  h.length = coding::decode_fixed16(p + 4);
+  h.type = static_cast<std::uint8_t>(p[6]);
+  h.lsn = coding::decode_fixed64(p + 7);
+  if (h.type == 0 && h.length == 0 && h.crc == 0) return Parse::Zero;
+  std::uint8_t kind = h.type & kKindMask;
+  if (kind < 1 || kind > 4 || (h.type & ~(kKindMask | kBatchFlag)) != 0) {
+    *why = "bad fragment type " + std::to_string(h.type);
+    return Parse::Bad;
+  }
+  std::uint64_t block_left = kBlockSize - pos % kBlockSize;
+  if (kFragmentHeaderSize + h.length > block_left) {
+    *why = "fragment length " + std::to_string(h.length) + " crosses a block boundary";
+    return Parse::Bad;
+  }
+  if (kFragmentHeaderSize + h.length > available) {
+    *why = "fragment cut short by end of file";
+    return Parse::Short;
+  }
+  std::uint32_t actual = crc32c::value(p + 4, kFragmentHeaderSize - 4 + h.length);
+  if (crc32c::unmask(h.crc) != actual) {
+    *why = "fragment checksum mismatch";
+    return Parse::Bad;
+  }
+  return Parse::Ok;
+}
+
+SegmentReader::Step SegmentReader::stop(Step step, std::uint64_t offset, std::string reason) {
+  stop_offset_ = offset;
+  stop_reason_ = std::move(reason);
+  return step;
+}
+
+Task<Result<SegmentReader::Step>> SegmentReader::next(LogicalRecord& out) {
+  out.payload.clear();
+  bool in_record = false;
+  std::uint64_t record_start = pos_;
+  std::uint8_t record_flags = 0;
+  std::uint64_t record_lsn = 0;
+  for (;;) {
+    if (pos_ >= limit_) {
+      if (in_record) co_return stop(Step::Bad, record_start, "record cut short by end of file");
+      co_return stop(Step::End, pos_, "end of file");
+    }
+    std::size_t left_in_block = kBlockSize - static_cast<std::size_t>(pos_ % kBlockSize);
+    if (left_in_block < kFragmentHeaderSize) {
+      pos_ += left_in_block;  // block trailer
+      continue;
+    }
+    auto available = co_await load(pos_);
+    if (!available) co_return std::move(available).error();
+    Header h;
+    std::string why;
+    switch (parse_at(pos_, available.value(), h, &why)) {
+      case Parse::Zero:
+        if (in_record) co_return stop(Step::Bad, record_start, "record cut short by zero-filled space");
+        co_return stop(Step::End, pos_, "zero-filled space");
+      case Parse::Short:
+      case Parse::Bad:
+        co_return stop(Step::Bad, in_record ? record_start : pos_, why);
+      case Parse::Ok:
+        break;
+    }
+    auto kind = static_cast<FragmentKind>(h.type & kKindMask);
+    std::uint8_t flags = h.type & kBatchFlag;
+    if (!in_record) {
+      if (h.lsn < next_lsn_) {
+        // Left by an earlier use of a recycled segment (FORMAT.md).
+        co_return stop(Step::End, pos_,
+                       "stale record with lsn " + std::to_string(h.lsn) + " (expected " +
+                           std::to_string(next_lsn_) + ")");
+      }
+      if (h.lsn > next_lsn_) {
+        co_return stop(Step::Bad, pos_,
+                       "record with lsn " + std::to_string(h.lsn) + " where " + std::to_string(next_lsn_) +
+                           " was expected");
+      }
+      if (!is_start(kind)) co_return stop(Step::Bad, pos_, "fragment continues no record");
+      in_record = true;
+      record_start = pos_;
+      record_flags = flags;
+      record_lsn = h.lsn;
+    } else if (is_start(kind) || h.lsn != record_lsn || flags != record_flags) {
+      co_return stop(Step::Bad, record_start, "broken fragment sequence");
+    }
+    const char* p = chunk_.data() + (pos_ - chunk_start_) + kFragmentHeaderSize;
+    out.payload.append(p, h.length);
+    pos_ += kFragmentHeaderSize + h.length;
+    if (kind == FragmentKind::Full || kind == FragmentKind::Last) break;
+  }
+  out.lsn = record_lsn;
+  out.offset = record_start;
+  out.batch = record_flags != 0;
+  out.count = 1;
+  if (out.batch) {
+    coding::Reader reader(out.payload);
+    std::uint64_t count = 0;
+    if (!reader.get_varint64(count) || count == 0 || count > out.payload.size()) {
+      co_return stop(Step::Bad, record_start, "batch record without a valid entry count");
+    }
+    out.count = count;
+  }
+  next_lsn_ += out.count;
+  good_end_ = pos_;
+  co_return Step::Record;
+}
+
+Task<Result<std::optional<SegmentReader::Fragment>>> SegmentReader::find_newer_fragment() {
+  for (std::uint64_t b = (stop_offset_ / kBlockSize + 1) * kBlockSize; b + kFragmentHeaderSize <= limit_;
+       b += kBlockSize) {
+    auto available = co_await load(b);
+    if (!available) co_return std::move(available).error();
+    Header h;
+    std::string why;
+    if (parse_at(b, available.value(), h, &why) != Parse::Ok) continue;
+    auto kind = static_cast<FragmentKind>(h.type & kKindMask);
+    if (is_start(kind) ? h.lsn >= next_lsn_ : h.lsn > next_lsn_) {
+      if (is_start(kind)) co_return std::optional<Fragment>(Fragment{b, h.lsn});
+      // A later piece of a newer record: corruption for sure; keep looking
+      // for a record start the caller could resync to.
+      for (std::uint64_t c = b + kBlockSize; c + kFragmentHeaderSize <= limit_; c += kBlockSize) {
+        auto more = co_await load(c);
+        if (!more) co_return std::move(more).error();
+        Header h2;
+        if (parse_at(c, more.value(), h2, &why) == Parse::Ok &&
+            is_start(static_cast<FragmentKind>(h2.type & kKindMask)) && h2.lsn > next_lsn_) {
+          co_return std::optional<Fragment>(Fragment{c, h2.lsn});
+        }
+      }
+      co_return std::optional<Fragment>(Fragment{b, 0});  // lsn 0: no resync point
+    }
+  }
+  co_return std::optional<Fragment>();
+}
+
+void SegmentReader::resync(const Fragment& fragment) {
+  pos_ = fragment.offset;
+  next_lsn_ = fragment.lsn;
+}
+
+}  // namespace orbit::wal
