@@ -159,31 +159,36 @@ Task<Result<SegmentReader::Step>> SegmentReader::next(LogicalRecord& out) {
 }
 
 Task<Result<std::optional<SegmentReader::Fragment>>> SegmentReader::find_newer_fragment() {
-  for (std::uint64_t b = (stop_offset_ / kBlockSize + 1) * kBlockSize; b + kFragmentHeaderSize <= limit_;
-       b += kBlockSize) {
-    auto available = co_await load(b);
+  // Candidates: every byte offset in the rest of the damaged block (the
+  // damage may be a bad length, so later fragments of that block cannot be
+  // found by skipping), then every later block start (a block always starts
+  // with a fragment unless it is zero padding).
+  std::uint64_t block_end = (stop_offset_ / kBlockSize + 1) * kBlockSize;
+  auto next_candidate = [&](std::uint64_t c) { return c + 1 < block_end ? c + 1 : (c / kBlockSize + 1) * kBlockSize; };
+  std::optional<Fragment> evidence;
+  for (std::uint64_t c = next_candidate(stop_offset_); c + kFragmentHeaderSize <= limit_; c = next_candidate(c)) {
+    if (kBlockSize - c % kBlockSize < kFragmentHeaderSize) continue;
+    auto available = co_await load(c);
     if (!available) co_return std::move(available).error();
+    if (available.value() < kFragmentHeaderSize) continue;
+    const char* p = chunk_.data() + (c - chunk_start_);
+    // Cheap filter before the checksum: a fragment type and a plausible LSN.
+    std::uint8_t type = static_cast<std::uint8_t>(p[6]);
+    std::uint8_t kind_bits = type & kKindMask;
+    if (kind_bits < 1 || kind_bits > 4 || (type & ~(kKindMask | kBatchFlag)) != 0) continue;
+    if (coding::decode_fixed64(p + 7) < next_lsn_) continue;
     Header h;
     std::string why;
-    if (parse_at(b, available.value(), h, &why) != Parse::Ok) continue;
-    auto kind = static_cast<FragmentKind>(h.type & kKindMask);
-    if (is_start(kind) ? h.lsn >= next_lsn_ : h.lsn > next_lsn_) {
-      if (is_start(kind)) co_return std::optional<Fragment>(Fragment{b, h.lsn});
-      // A later piece of a newer record: corruption for sure; keep looking
-      // for a record start the caller could resync to.
-      for (std::uint64_t c = b + kBlockSize; c + kFragmentHeaderSize <= limit_; c += kBlockSize) {
-        auto more = co_await load(c);
-        if (!more) co_return std::move(more).error();
-        Header h2;
-        if (parse_at(c, more.value(), h2, &why) == Parse::Ok &&
-            is_start(static_cast<FragmentKind>(h2.type & kKindMask)) && h2.lsn > next_lsn_) {
-          co_return std::optional<Fragment>(Fragment{c, h2.lsn});
-        }
-      }
-      co_return std::optional<Fragment>(Fragment{b, 0});  // lsn 0: no resync point
+    if (parse_at(c, available.value(), h, &why) != Parse::Ok) continue;
+    bool start = is_start(static_cast<FragmentKind>(h.type & kKindMask));
+    if (start ? h.lsn >= next_lsn_ : h.lsn > next_lsn_) {
+      // A piece of a record written after the damaged one: corruption for
+      // sure. Keep looking for a record start a tolerant caller can resync to.
+      if (start) co_return std::optional<Fragment>(Fragment{c, h.lsn});
+      if (!evidence) evidence = Fragment{c, 0};
     }
   }
-  co_return std::optional<Fragment>();
+  co_return evidence;  // lsn 0: no resync point
 }
 
 void SegmentReader::resync(const Fragment& fragment) {

@@ -54,10 +54,12 @@ class SegmentReader {
     std::uint64_t offset = 0;
     std::uint64_t lsn = 0;
   };
-  // After Bad: the first block start past the stop holding a valid FULL or
-  // FIRST fragment whose LSN is not older than next_lsn(), if any. Such a
-  // fragment means records written after the damaged one exist: corruption,
-  // not a torn tail.
+  // After a stop: the first valid fragment past it (at any offset in the
+  // rest of the stop's block, then at later block starts) that belongs to a
+  // record newer than the damaged one: a FULL/FIRST with LSN >= next_lsn(),
+  // or a MIDDLE/LAST with a greater LSN (then Fragment::lsn is 0 unless a
+  // later record start was found to resync to). Such a fragment means
+  // records written after the damage exist: corruption, not a torn tail.
   Task<Result<std::optional<Fragment>>> find_newer_fragment();
 
   // Continue at `fragment` (from find_newer_fragment), skipping the damage.

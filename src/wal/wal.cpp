@@ -110,7 +110,7 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open(io::Runtime& runtime, WalOptions op
 }
 
 Task<Result<void>> Wal::recover() {
-  io::FileSystem& fs = rt_.fs();
+  io::FileSystem& fs = this->fs();
   const std::string& dir = options_.dir;
   if (auto made = fs.create_dirs(dir); !made) co_return io_error(made.error(), "wal create_dirs " + dir, made.message());
   auto names = fs.list_dir(dir);
@@ -203,7 +203,7 @@ Task<Result<void>> Wal::recover() {
 // ---- segments -------------------------------------------------------------
 
 Task<Result<void>> Wal::create_segment(std::uint64_t number, std::uint64_t first_lsn) {
-  io::FileSystem& fs = rt_.fs();
+  io::FileSystem& fs = this->fs();
   std::string path = path_of(number);
   io::OpenOptions rw;
   rw.write = true;
@@ -518,7 +518,7 @@ Task<Result<void>> Wal::truncate_before(std::uint64_t checkpoint_lsn) {
     segments_.erase(segments_.begin());
   }
   if (victims.empty()) co_return Result<void>();
-  io::FileSystem& fs = rt_.fs();
+  io::FileSystem& fs = this->fs();
   std::size_t keep = free_segments_.size();
   for (std::uint64_t number : victims) {
     std::string path = path_of(number);
@@ -547,7 +547,7 @@ Task<Result<Wal::ScanEnd>> Wal::scan_segment(Segment segment, std::uint64_t stop
                                              std::uint64_t from_lsn, const ReplayCallback* callback, bool at_open,
                                              ReplayStats& stats) {
   std::string path = path_of(segment.number);
-  auto opened = co_await rt_.fs().open(path, io::OpenOptions::read_only());
+  auto opened = co_await fs().open(path, io::OpenOptions::read_only());
   if (!opened) co_return io_error(opened.error(), "wal open " + path, opened.message());
   io::File& file = *opened.value();
   auto size = file.size();

@@ -74,6 +74,8 @@ struct WalOptions {
   // extent metadata to flush). 0 deletes them.
   std::uint32_t recycle = 2;
   RecoveryMode recovery = RecoveryMode::Strict;
+  // The file system to use (tests pass a fault-injecting one); null: the runtime's.
+  io::FileSystem* file_system = nullptr;
 };
 
 struct AppendResult {
@@ -194,6 +196,7 @@ class Wal {
   void fail_stop(const Error& error);
   Result<void> check_open() const;
   std::string path_of(std::uint64_t number) const;
+  io::FileSystem& fs() const noexcept { return options_.file_system ? *options_.file_system : rt_.fs(); }
 
   io::Runtime& rt_;
   WalOptions options_;

@@ -1,0 +1,139 @@
+// Shared fixture for the wal tests: a Runtime per test, parametrized over
+// both I/O backends, a fresh directory, and small helpers to open, append
+// and replay synchronously from the test thread.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <latch>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "io/runtime.hpp"
+#include "src/wal/wal.hpp"
+
+namespace orbit::wal::testing {
+
+inline std::string make_temp_dir() {
+  const char* base = std::getenv("ORBIT_TEST_TMPDIR");
+  std::string root = base != nullptr ? base : "/tmp";
+  std::filesystem::create_directories(root);
+  std::string pattern = root + "/orbit-wal-XXXXXX";
+  char* made = ::mkdtemp(pattern.data());
+  return made != nullptr ? std::string(made) : std::string();
+}
+
+inline std::string backend_name(const ::testing::TestParamInfo<io::BackendChoice>& info) {
+  return info.param == io::BackendChoice::IoUring ? "IoUring" : "Asio";
+}
+
+struct Replayed {
+  std::vector<std::pair<std::uint64_t, std::string>> records;
+  ReplayStats stats;
+};
+
+class WalTest : public ::testing::TestWithParam<io::BackendChoice> {
+ protected:
+  void SetUp() override {
+    io::RuntimeOptions options;
+    options.backend = GetParam();
+    std::string why;
+    auto created = io::Runtime::create(options, &why);
+    ASSERT_TRUE(created.ok()) << "cannot start runtime: " << why;
+    rt = std::move(created.value());
+    root = make_temp_dir();
+    ASSERT_FALSE(root.empty());
+    dir = root + "/wal";
+  }
+  void TearDown() override {
+    rt.reset();
+    if (!root.empty()) std::filesystem::remove_all(root);
+  }
+
+  WalOptions options() const {
+    WalOptions o;
+    o.dir = dir;
+    o.segment_size = 1 << 20;
+    return o;
+  }
+
+  template <typename T>
+  T run(Task<T> task) {
+    return rt->block_on(std::move(task));
+  }
+
+  Result<std::unique_ptr<Wal>> open(WalOptions o) { return run(Wal::open(*rt, std::move(o))); }
+
+  std::unique_ptr<Wal> must_open(WalOptions o) {
+    auto wal = open(std::move(o));
+    EXPECT_TRUE(wal.ok()) << wal.error().to_string();
+    return wal.ok() ? std::move(wal.value()) : nullptr;
+  }
+
+  Result<Replayed> replay(Wal& wal, std::uint64_t from_lsn) {
+    Replayed out;
+    auto stats = run(wal.replay(from_lsn, [&](std::uint64_t lsn, std::string_view payload) -> Result<void> {
+      out.records.emplace_back(lsn, std::string(payload));
+      return {};
+    }));
+    if (!stats) return std::move(stats).error();
+    out.stats = stats.value();
+    return out;
+  }
+
+  // Appends from `writers` coroutines at once; returns their results in writer order.
+  std::vector<Result<AppendResult>> append_concurrently(Wal& wal, const std::vector<std::string>& payloads) {
+    std::vector<std::optional<Result<AppendResult>>> results(payloads.size());
+    std::latch done(static_cast<std::ptrdiff_t>(payloads.size()));
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+      rt->spawn([](Wal* w, std::string p, std::optional<Result<AppendResult>>* out, std::latch* l) -> Task<void> {
+        out->emplace(co_await w->append(std::move(p)));
+        l->count_down();
+      }(&wal, payloads[i], &results[i], &done));
+    }
+    done.wait();
+    std::vector<Result<AppendResult>> out;
+    for (auto& r : results) out.push_back(std::move(*r));
+    return out;
+  }
+
+  std::string segment_path(std::uint64_t number) const {
+    char name[32];
+    std::snprintf(name, sizeof(name), "/%06llu.wal", static_cast<unsigned long long>(number));
+    return dir + name;
+  }
+
+  std::unique_ptr<io::Runtime> rt;
+  std::string root;
+  std::string dir;
+};
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+inline void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+inline std::string payload_for(std::uint64_t i, std::size_t size = 100) {
+  std::string s = "record-" + std::to_string(i) + "-";
+  while (s.size() < size) s += static_cast<char>('a' + (s.size() * 7 + i) % 26);
+  s.resize(size);
+  return s;
+}
+
+#define ORBIT_WAL_INSTANTIATE(suite)                                                             \
+  INSTANTIATE_TEST_SUITE_P(Backends, suite,                                                        \
+                           ::testing::Values(::orbit::io::BackendChoice::IoUring,                 \
+                                             ::orbit::io::BackendChoice::Asio),                   \
+                           ::orbit::wal::testing::backend_name)
+
+}  // namespace orbit::wal::testing
