@@ -8,7 +8,7 @@
 //
 // The JSON keys, environment variables and builder methods are the seed's
 // (shared/seed/persistence-architecture.md); the table of all of them with
-// ranges is in README.md ("Configuration").
+// defaults and ranges is src/config/CONFIG.md (linked from README.md).
 #pragma once
 
 #include <cstdint>

@@ -4,7 +4,9 @@
 // the seed's format with every key and loads back to the same config.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "orbit/config.hpp"
 #include "src/config/config_keys.hpp"
@@ -146,6 +148,25 @@ TEST_F(Validate, ToJsonRoundTrips) {
     auto from_file = config_from_json_file(write_file("round.json", c.to_json()), PersistenceConfig{});
     ASSERT_TRUE(from_file.ok()) << from_file.error().to_string();
     EXPECT_EQ(from_file->backend, backend);
+  }
+}
+
+// CONFIG.md is what users read: it must show the real defaults and every name.
+TEST_F(Validate, ConfigDocumentMatchesTheCode) {
+  std::ifstream in(std::string(ORBIT_SOURCE_DIR) + "/src/config/CONFIG.md");
+  ASSERT_TRUE(in) << "src/config/CONFIG.md missing";
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string doc = buffer.str();
+  EXPECT_NE(doc.find(PersistenceConfig{}.to_json()), std::string::npos) << "default JSON block out of date";
+  for (const auto& key : config_detail::all_keys()) {
+    std::string row = "| `" + std::string(key.path) + "` | `" + std::string(key.env) + "`";
+    EXPECT_NE(doc.find(row), std::string::npos) << row;
+    EXPECT_NE(doc.find("`" + std::string(key.builder) + "()`"), std::string::npos) << key.builder;
+    if (key.kind == ValueKind::U32 || key.kind == ValueKind::U64) {
+      std::string range = " | " + std::to_string(key.min) + ".." + std::to_string(key.max) + " | ";
+      EXPECT_NE(doc.find(range), std::string::npos) << key.path;
+    }
   }
 }
 
