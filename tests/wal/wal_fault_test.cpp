@@ -1,0 +1,230 @@
+// Goal: under injected faults the Wal never acknowledges what it cannot
+// keep. A failed write or fdatasync fails its whole batch and fail-stops the
+// log (fsyncgate); ENOSPC reads as NoSpace; after power loss every
+// acknowledged record replays, the rest form a clean prefix, and no half
+// record ever appears. Seeds are printed on failure.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "io/testing/fault_file_system.hpp"
+#include "src/wal/format.hpp"
+#include "tests/wal/wal_test_support.hpp"
+
+namespace orbit::wal::testing {
+namespace {
+
+using io::testing::CrashOptions;
+using io::testing::FaultFileSystem;
+using io::testing::FaultOp;
+
+class WalFaultTest : public WalTest {
+ protected:
+  WalOptions fault_options(FaultFileSystem& fs) {
+    WalOptions o = options();
+    o.file_system = &fs;
+    return o;
+  }
+  std::vector<std::string> payloads(int first, int n, std::size_t size = 128) {
+    std::vector<std::string> out;
+    for (int i = first; i < first + n; ++i) out.push_back(payload_for(static_cast<std::uint64_t>(i), size));
+    return out;
+  }
+};
+
+void expect_fail_stopped(const Result<AppendResult>& r, const std::string& original) {
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), ErrorCode::Unavailable);
+  EXPECT_NE(r.error().message.find("fail-stopped"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find(original), std::string::npos) << r.error().message;
+}
+
+TEST_P(WalFaultTest, FailedWriteFailsTheBatchAndFailStops) {
+  FaultFileSystem fs(rt->fs(), 1);
+  auto wal = must_open(fault_options(fs));
+  ASSERT_TRUE(wal);
+  for (auto& p : payloads(1, 5)) ASSERT_TRUE(run(wal->append(p)).ok());
+  fs.fail_nth(FaultOp::Write, 1, EIO);
+  auto results = append_concurrently(*wal, payloads(6, 20));
+  int io_errors = 0;
+  for (auto& r : results) {
+    ASSERT_FALSE(r.ok()) << "no writer may succeed after the failed write";
+    if (r.code() == ErrorCode::IOError) {
+      ++io_errors;
+      EXPECT_NE(r.error().message.find("000001.wal offset"), std::string::npos) << r.error().message;
+    } else {
+      expect_fail_stopped(r, "Input/output error");
+    }
+  }
+  EXPECT_GE(io_errors, 1);
+  fs.clear_faults();
+  expect_fail_stopped(run(wal->append("later")), "Input/output error");
+  EXPECT_EQ(run(wal->sync()).code(), ErrorCode::Unavailable);
+  EXPECT_EQ(wal->durable_lsn(), 6u);
+  EXPECT_FALSE(run(wal->close()).ok());
+  wal.reset();
+
+  wal = must_open(fault_options(fs));
+  ASSERT_TRUE(wal);
+  auto got = replay(*wal, 1);
+  ASSERT_TRUE(got.ok()) << got.error().to_string();
+  EXPECT_EQ(got->records.size(), 5u);
+  ASSERT_TRUE(run(wal->close()).ok());
+}
+
+TEST_P(WalFaultTest, FailedDatasyncFailStopsAndNeverAcks) {
+  FaultFileSystem fs(rt->fs(), 2);
+  auto wal = must_open(fault_options(fs));
+  ASSERT_TRUE(wal);
+  for (auto& p : payloads(1, 5)) ASSERT_TRUE(run(wal->append(p)).ok());
+  fs.fail_nth(FaultOp::DataSync, 1, EIO);
+  auto r = run(wal->append(payload_for(6)));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), ErrorCode::IOError);
+  EXPECT_NE(r.error().message.find("fdatasync"), std::string::npos) << r.error().message;
+  fs.clear_faults();  // the disk "recovers": the log must still refuse
+  for (int i = 0; i < 3; ++i) expect_fail_stopped(run(wal->append("retry")), "Input/output error");
+  auto batch = run(wal->append_batch({"a", "b"}));
+  EXPECT_EQ(batch.code(), ErrorCode::Unavailable);
+  EXPECT_EQ(wal->durable_lsn(), 6u);
+  wal.reset();
+
+  // Power loss after the failed sync: the five acknowledged records survive.
+  ASSERT_TRUE(run(fs.crash()).ok());
+  wal = must_open(fault_options(fs));
+  ASSERT_TRUE(wal);
+  auto got = replay(*wal, 1);
+  ASSERT_TRUE(got.ok()) << got.error().to_string();
+  ASSERT_EQ(got->records.size(), 5u);
+  ASSERT_TRUE(run(wal->close()).ok());
+}
+
+TEST_P(WalFaultTest, NoSpaceIsReportedAsNoSpace) {
+  FaultFileSystem fs(rt->fs(), 3);
+  auto wal = must_open(fault_options(fs));
+  ASSERT_TRUE(wal);
+  ASSERT_TRUE(run(wal->append("first")).ok());
+  fs.fail_nth(FaultOp::Write, 1, ENOSPC);
+  auto r = run(wal->append("second"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.code(), ErrorCode::NoSpace);
+  EXPECT_EQ(run(wal->append("third")).code(), ErrorCode::Unavailable);
+  wal.reset();
+  fs.clear_faults();
+  wal = must_open(fault_options(fs));
+  ASSERT_TRUE(wal);
+  auto got = replay(*wal, 1);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->records.size(), 1u);
+  EXPECT_EQ(run(wal->append("after"))->lsn, 2u);
+  ASSERT_TRUE(run(wal->close()).ok());
+}
+
+TEST_P(WalFaultTest, NoSpaceWhilePreallocatingANewSegmentFails) {
+  FaultFileSystem fs(rt->fs(), 4);
+  WalOptions o = fault_options(fs);
+  o.segment_size = 64 * 1024;
+  o.recycle = 0;
+  auto wal = must_open(o);
+  ASSERT_TRUE(wal);
+  fs.fail_nth(FaultOp::Allocate, 1, ENOSPC);
+  bool failed = false;
+  for (int i = 1; i <= 100 && !failed; ++i) {
+    auto r = run(wal->append(payload_for(i, 2000)));
+    if (!r.ok()) {
+      failed = true;
+      EXPECT_EQ(r.code(), ErrorCode::NoSpace) << r.error().to_string();
+    }
+  }
+  EXPECT_TRUE(failed);
+}
+
+// Power loss with a random prefix of the unsynced writes kept and the last
+// one torn: acknowledged (synced) records all replay, later ones replay as
+// a gap-free prefix with exact payloads, never a half record.
+TEST_P(WalFaultTest, PowerLossKeepsEveryAcknowledgedRecordAndNoHalfRecord) {
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::filesystem::remove_all(dir);
+    FaultFileSystem fs(rt->fs(), seed);
+    WalOptions o = fault_options(fs);
+    o.durability = Durability::None;  // acks before sync: leaves unsynced writes to lose
+    o.segment_size = 64 * 1024;       // rolls happen inside the run
+    auto wal = must_open(o);
+    ASSERT_TRUE(wal);
+    std::size_t size = 100 + seed * 97;
+    std::uint64_t synced_through = 0;
+    std::uint64_t written = 0;
+    for (int round = 0; round < 6; ++round) {
+      auto results = append_concurrently(*wal, payloads(static_cast<int>(written) + 1, 20, size));
+      for (auto& r : results) ASSERT_TRUE(r.ok()) << r.error().to_string();
+      written += 20;
+      if (round % 2 == 0) {
+        ASSERT_TRUE(run(wal->sync()).ok());
+        synced_through = written;
+      }
+    }
+    auto batch = run(wal->append_batch(payloads(static_cast<int>(written) + 1, 30, size)));
+    ASSERT_TRUE(batch.ok());
+    written += 30;
+    wal.reset();  // power loss: no close, no final sync
+
+    CrashOptions crash;
+    crash.keep_random_prefix = true;
+    crash.tear_last_write_at = static_cast<std::size_t>(seed * 131 % 700);
+    ASSERT_TRUE(run(fs.crash(crash)).ok());
+
+    wal = must_open(o);
+    ASSERT_TRUE(wal);
+    auto got = replay(*wal, 1);
+    ASSERT_TRUE(got.ok()) << got.error().to_string();
+    ASSERT_GE(got->records.size(), synced_through);
+    ASSERT_LE(got->records.size(), written);
+    for (std::size_t i = 0; i < got->records.size(); ++i) {
+      ASSERT_EQ(got->records[i].first, i + 1);
+      ASSERT_EQ(got->records[i].second, payload_for(i + 1, size));
+    }
+    std::size_t n = got->records.size();
+    EXPECT_TRUE(n <= written - 30 || n == written) << "the batch replays all or nothing, got " << n;
+    EXPECT_EQ(wal->next_lsn(), n + 1);
+    // The log goes on after the cut.
+    EXPECT_EQ(run(wal->append("next"))->lsn, n + 1);
+    ASSERT_TRUE(run(wal->close()).ok());
+  }
+}
+
+TEST_P(WalFaultTest, PowerLossInDurableModeLosesNothingAcknowledged) {
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::filesystem::remove_all(dir);
+    FaultFileSystem fs(rt->fs(), seed);
+    WalOptions o = fault_options(fs);
+    o.segment_size = 64 * 1024;
+    auto wal = must_open(o);
+    ASSERT_TRUE(wal);
+    std::vector<std::string> all = payloads(1, 400, 300);
+    auto results = append_concurrently(*wal, all);
+    std::map<std::uint64_t, std::string> acked;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      ASSERT_TRUE(results[i].ok());
+      acked[results[i]->lsn] = all[i];
+    }
+    wal.reset();
+    CrashOptions crash;
+    crash.keep_random_prefix = true;
+    crash.tear_last_write_at = 7;
+    ASSERT_TRUE(run(fs.crash(crash)).ok());
+    wal = must_open(o);
+    ASSERT_TRUE(wal);
+    auto got = replay(*wal, 1);
+    ASSERT_TRUE(got.ok()) << got.error().to_string();
+    ASSERT_EQ(got->records.size(), acked.size());
+    for (auto& [lsn, payload] : got->records) EXPECT_EQ(payload, acked[lsn]);
+    ASSERT_TRUE(run(wal->close()).ok());
+  }
+}
+
+ORBIT_WAL_INSTANTIATE(WalFaultTest);
+
+}  // namespace
+}  // namespace orbit::wal::testing
