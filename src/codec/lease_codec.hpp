@@ -17,6 +17,9 @@ namespace orbit::codec {
 inline constexpr std::uint8_t kLeaseFormatVersion = 1;
 
 // Appends the encoding of `lease` to `out`.
+// REQUIRES: the lease is within the limits of orbit/lease.hpp (the provider
+// rejects longer fields with InvalidArgument before they reach a backend;
+// decode_lease would reject them as Corruption).
 void encode_lease(const Lease& lease, std::string& out);
 std::string encode_lease(const Lease& lease);
 std::size_t encoded_lease_size(const Lease& lease);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -127,6 +128,9 @@ class JsonReader {
         break;
       case ValueKind::U32:
       case ValueKind::U64: {
+        // Integers beyond 64 bits arrive as floats: those are out of range, not fractional.
+        if (value.is_number_float() && std::fabs(value.get<double>()) >= 9223372036854775808.0)
+          return bad_value(key, value, "is out of range");
         if (!value.is_number_integer()) return bad_value(key, value, "is not a whole number");
         if (value.is_number_unsigned()) {
           auto v = value.get<std::uint64_t>();

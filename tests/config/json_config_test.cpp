@@ -200,7 +200,7 @@ TEST_F(JsonConfigErrors, NumberTooLargeForU32) {
 
 TEST_F(JsonConfigErrors, NumberTooLargeForU64) {
   expect_file_error(R"({"cow_config": {"wal_buffer_size": 18446744073709551616}})",
-                    R"(key "cow_config.wal_buffer_size": value 1.8446744073709552e+19 is not a whole number; accepted: 4096..1073741824)");
+                    R"(key "cow_config.wal_buffer_size": value 1.8446744073709552e+19 is out of range; accepted: 4096..1073741824)");
 }
 
 TEST_F(JsonConfigErrors, FloatForInteger) {
