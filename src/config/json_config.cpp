@@ -7,10 +7,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
 
 #include "orbit/config.hpp"
 #include "src/config/config_keys.hpp"
@@ -22,6 +25,39 @@ using config_detail::ConfigKey;
 using config_detail::ValueKind;
 using nlohmann::json;
 
+// Watches the parser's events for a key repeated within one object and
+// remembers the first such key's path ("lsm_config.max_levels").
+struct DuplicateKeyFinder {
+  struct Object {
+    std::string path;
+    std::vector<std::string> keys;
+  };
+  std::vector<Object> open;
+  std::string last_key;
+  std::optional<std::string> first;
+
+  void see(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        open.push_back({open.empty() || open.back().path.empty() ? last_key : open.back().path + "." + last_key, {}});
+        break;
+      case json::parse_event_t::object_end:
+        if (!open.empty()) open.pop_back();
+        break;
+      case json::parse_event_t::key: {
+        last_key = parsed.get<std::string>();
+        if (open.empty()) break;
+        auto& keys = open.back().keys;
+        if (!first && std::find(keys.begin(), keys.end(), last_key) != keys.end())
+          first = open.back().path.empty() ? last_key : open.back().path + "." + last_key;
+        keys.push_back(last_key);
+        break;
+      }
+      default: break;
+    }
+  }
+};
+
 // `where` is the message prefix: "config file /etc/orbit.json" or "config JSON".
 class JsonReader {
  public:
@@ -29,11 +65,19 @@ class JsonReader {
 
   Result<PersistenceConfig> read(std::string_view text, PersistenceConfig config) {
     json root;
+    DuplicateKeyFinder duplicates;
     try {
-      root = json::parse(text.begin(), text.end());
+      root = json::parse(text.begin(), text.end(),
+                         [&duplicates](int, json::parse_event_t event, json& parsed) {
+                           duplicates.see(event, parsed);
+                           return true;
+                         });
     } catch (const json::parse_error& e) {
       return fail("malformed JSON: " + strip_exception_id(e.what()));
     }
+    // nlohmann keeps the last of two equal keys; a file saying two things is an error.
+    if (duplicates.first)
+      return fail("key \"" + *duplicates.first + "\" appears more than once; accepted: each key once");
     if (!root.is_object())
       return fail("the top level is " + describe(root) + ", not a JSON object; accepted keys: " +
                   config_detail::accepted_keys(""));

@@ -110,6 +110,32 @@ TEST_F(Builder, PrecedenceDefaultsFileEnvironmentBuilder) {
   EXPECT_EQ(c.origins.size(), 3u);
 }
 
+// One key set by all four layers: peel them off from the top.
+TEST_F(Builder, OneKeyThroughAllFourLayers) {
+  std::string path = write_file("one.json", R"({"sync_interval_ms": 200})");
+  set_env("ORBIT_SYNC_INTERVAL_MS", "300");
+  auto all = PersistenceConfigBuilder().config_file(path).sync_interval_ms(400).build();
+  ASSERT_TRUE(all.ok()) << all.error().to_string();
+  EXPECT_EQ(all->sync_interval_ms, 400u);
+  EXPECT_EQ(all->origins.at("sync_interval_ms"), ConfigSource::Builder);
+
+  auto no_builder = PersistenceConfigBuilder().config_file(path).build();
+  ASSERT_TRUE(no_builder.ok());
+  EXPECT_EQ(no_builder->sync_interval_ms, 300u);
+  EXPECT_EQ(no_builder->origins.at("sync_interval_ms"), ConfigSource::Environment);
+
+  ::unsetenv("ORBIT_SYNC_INTERVAL_MS");
+  auto file_only = PersistenceConfigBuilder().config_file(path).build();
+  ASSERT_TRUE(file_only.ok());
+  EXPECT_EQ(file_only->sync_interval_ms, 200u);
+  EXPECT_EQ(file_only->origins.at("sync_interval_ms"), ConfigSource::File);
+
+  auto defaults = PersistenceConfigBuilder().build();
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->sync_interval_ms, 10u);
+  EXPECT_EQ(defaults->origins.count("sync_interval_ms"), 0u);
+}
+
 TEST_F(Builder, ConfigFileMethodOverridesTheVariable) {
   std::string from_env = write_file("env.json", R"({"data_dir": "/from/env/file"})");
   std::string from_builder = write_file("builder.json", R"({"data_dir": "/from/builder/file"})");

@@ -309,6 +309,25 @@ TEST_F(JsonConfigErrors, EmptyFileIsMalformed) {
                     "end of input; expected '[', '{', or a literal");
 }
 
+TEST_F(JsonConfigErrors, DuplicateTopLevelKey) {
+  expect_file_error(R"({"backend": "cow", "data_dir": "/a", "backend": "lsm"})",
+                    R"(key "backend" appears more than once; accepted: each key once)");
+}
+
+TEST_F(JsonConfigErrors, DuplicateNestedKey) {
+  expect_file_error(R"({"cow_config": {"max_keys_per_node": 64}, "lsm_config": {"max_levels": 3, "max_levels": 4}})",
+                    R"(key "lsm_config.max_levels" appears more than once; accepted: each key once)");
+}
+
+TEST_F(JsonConfigErrors, SameNameInDifferentSectionsIsNoDuplicate) {
+  auto config = config_from_json_text(R"({"lsm_config": {"block_cache_mb": 1, "write_buffer_mb": 2},
+                                          "rocksdb_config": {"block_cache_mb": 3, "write_buffer_mb": 4}})",
+                                      PersistenceConfig{});
+  ASSERT_TRUE(config.ok()) << config.error().to_string();
+  EXPECT_EQ(config->lsm_config.block_cache_mb, 1u);
+  EXPECT_EQ(config->rocksdb_config.block_cache_mb, 3u);
+}
+
 TEST_F(JsonConfigErrors, MissingFile) {
   std::string path = (dir_ / "absent.json").string();
   auto config = config_from_json_file(path, PersistenceConfig{});
