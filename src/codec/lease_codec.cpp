@@ -66,7 +66,8 @@ class LeaseDecoder {
     if (!reader_.get_bytes(16, id)) return truncated(16);
     for (std::size_t i = 0; i < 16; ++i) lease.key.actor_id.bytes[i] = static_cast<std::uint8_t>(id[i]);
 
-    if (auto r = string_field("actor_type", kMaxActorTypeBytes, lease.key.actor_type); !r) return std::move(r).error();
+    if (auto r = string_field("actor_type", kMaxActorTypeBytes, lease.key.actor_type); !r)
+      return std::move(r).error();
     if (auto r = string_field("node_id", kMaxNodeIdBytes, lease.node_id); !r) return std::move(r).error();
 
     std::uint64_t raw = 0;
@@ -124,8 +125,8 @@ class LeaseDecoder {
                                                  std::string(field_) + "): " + what);
   }
   Error truncated(std::size_t needed) const {
-    return fail("truncated (needs " + std::to_string(needed) + " bytes, " + std::to_string(reader_.remaining()) +
-                " remain)");
+    return fail("truncated (needs " + std::to_string(needed) + " bytes, " +
+                std::to_string(reader_.remaining()) + " remain)");
   }
   Error bad_varint() const { return fail("truncated or malformed varint"); }
 
@@ -134,7 +135,8 @@ class LeaseDecoder {
     std::uint64_t length = 0;
     if (!reader_.get_varint64(length)) return bad_varint();
     if (length > limit)
-      return fail("length " + std::to_string(length) + " exceeds the limit of " + std::to_string(limit) + " bytes");
+      return fail("length " + std::to_string(length) + " exceeds the limit of " + std::to_string(limit) +
+                  " bytes");
     std::string_view bytes;
     if (!reader_.get_bytes(static_cast<std::size_t>(length), bytes))
       return fail("truncated (length " + std::to_string(length) + ", " + std::to_string(reader_.remaining()) +
@@ -157,8 +159,8 @@ std::size_t encoded_lease_size(const Lease& lease) {
   return 1 + 16 + varint_length(key.actor_type.size()) + key.actor_type.size() +
          varint_length(lease.node_id.size()) + lease.node_id.size() + 8 +
          varint_length(zigzag(lease.lease_duration.count())) + varint_length(lease.version) + 8 + 8 +
-         varint_length(meta.renewal_count) + varint_length(meta.custom_data.size()) + meta.custom_data.size() +
-         kChecksumBytes;
+         varint_length(meta.renewal_count) + varint_length(meta.custom_data.size()) +
+         meta.custom_data.size() + kChecksumBytes;
 }
 
 void encode_lease(const Lease& lease, std::string& out) {

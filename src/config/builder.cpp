@@ -41,7 +41,8 @@ PersistenceConfigBuilder& PersistenceConfigBuilder::io_backend(IoBackend v) {
 }
 
 PersistenceConfigBuilder& PersistenceConfigBuilder::cow_max_keys(std::uint32_t v) {
-  return set("cow_config.max_keys_per_node", [v](PersistenceConfig& c) { c.cow_config.max_keys_per_node = v; });
+  return set("cow_config.max_keys_per_node",
+             [v](PersistenceConfig& c) { c.cow_config.max_keys_per_node = v; });
 }
 PersistenceConfigBuilder& PersistenceConfigBuilder::cow_wal_buffer_size(std::uint64_t v) {
   return set("cow_config.wal_buffer_size", [v](PersistenceConfig& c) { c.cow_config.wal_buffer_size = v; });
@@ -50,7 +51,8 @@ PersistenceConfigBuilder& PersistenceConfigBuilder::cow_enable_snapshots(bool v)
   return set("cow_config.enable_snapshots", [v](PersistenceConfig& c) { c.cow_config.enable_snapshots = v; });
 }
 PersistenceConfigBuilder& PersistenceConfigBuilder::cow_snapshot_interval(std::uint64_t v) {
-  return set("cow_config.snapshot_interval", [v](PersistenceConfig& c) { c.cow_config.snapshot_interval = v; });
+  return set("cow_config.snapshot_interval",
+             [v](PersistenceConfig& c) { c.cow_config.snapshot_interval = v; });
 }
 
 PersistenceConfigBuilder& PersistenceConfigBuilder::lsm_memtable_size(std::uint32_t v) {
@@ -64,21 +66,24 @@ PersistenceConfigBuilder& PersistenceConfigBuilder::lsm_level_size_multiplier(st
              [v](PersistenceConfig& c) { c.lsm_config.level_size_multiplier = v; });
 }
 PersistenceConfigBuilder& PersistenceConfigBuilder::lsm_compaction_threshold(std::uint32_t v) {
-  return set("lsm_config.compaction_threshold", [v](PersistenceConfig& c) { c.lsm_config.compaction_threshold = v; });
+  return set("lsm_config.compaction_threshold",
+             [v](PersistenceConfig& c) { c.lsm_config.compaction_threshold = v; });
 }
 PersistenceConfigBuilder& PersistenceConfigBuilder::lsm_sstable_block_size_kb(std::uint32_t v) {
   return set("lsm_config.sstable_block_size_kb",
              [v](PersistenceConfig& c) { c.lsm_config.sstable_block_size_kb = v; });
 }
 PersistenceConfigBuilder& PersistenceConfigBuilder::lsm_enable_bloom_filters(bool v) {
-  return set("lsm_config.enable_bloom_filters", [v](PersistenceConfig& c) { c.lsm_config.enable_bloom_filters = v; });
+  return set("lsm_config.enable_bloom_filters",
+             [v](PersistenceConfig& c) { c.lsm_config.enable_bloom_filters = v; });
 }
 PersistenceConfigBuilder& PersistenceConfigBuilder::lsm_bloom_filter_bits_per_key(std::uint32_t v) {
   return set("lsm_config.bloom_filter_bits_per_key",
              [v](PersistenceConfig& c) { c.lsm_config.bloom_filter_bits_per_key = v; });
 }
 PersistenceConfigBuilder& PersistenceConfigBuilder::lsm_enable_compression(bool v) {
-  return set("lsm_config.enable_compression", [v](PersistenceConfig& c) { c.lsm_config.enable_compression = v; });
+  return set("lsm_config.enable_compression",
+             [v](PersistenceConfig& c) { c.lsm_config.enable_compression = v; });
 }
 PersistenceConfigBuilder& PersistenceConfigBuilder::lsm_write_buffer_mb(std::uint32_t v) {
   return set("lsm_config.write_buffer_mb", [v](PersistenceConfig& c) { c.lsm_config.write_buffer_mb = v; });
@@ -91,10 +96,12 @@ PersistenceConfigBuilder& PersistenceConfigBuilder::rocksdb_compression(bool v) 
   return set("rocksdb_config.compression", [v](PersistenceConfig& c) { c.rocksdb_config.compression = v; });
 }
 PersistenceConfigBuilder& PersistenceConfigBuilder::rocksdb_block_cache_mb(std::uint32_t v) {
-  return set("rocksdb_config.block_cache_mb", [v](PersistenceConfig& c) { c.rocksdb_config.block_cache_mb = v; });
+  return set("rocksdb_config.block_cache_mb",
+             [v](PersistenceConfig& c) { c.rocksdb_config.block_cache_mb = v; });
 }
 PersistenceConfigBuilder& PersistenceConfigBuilder::rocksdb_write_buffer_mb(std::uint32_t v) {
-  return set("rocksdb_config.write_buffer_mb", [v](PersistenceConfig& c) { c.rocksdb_config.write_buffer_mb = v; });
+  return set("rocksdb_config.write_buffer_mb",
+             [v](PersistenceConfig& c) { c.rocksdb_config.write_buffer_mb = v; });
 }
 PersistenceConfigBuilder& PersistenceConfigBuilder::rocksdb_max_background_jobs(std::uint32_t v) {
   return set("rocksdb_config.max_background_jobs",

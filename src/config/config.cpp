@@ -1,8 +1,9 @@
 // PersistenceConfig::validate() and load_config(): the layers merged in
 // order (defaults < JSON file < environment), then every value checked.
+#include "orbit/config.hpp"
+
 #include <cstdlib>
 
-#include "orbit/config.hpp"
 #include "src/config/config_keys.hpp"
 
 namespace orbit {
@@ -12,10 +13,14 @@ std::string origin_note(const config_detail::ConfigKey& key, const PersistenceCo
   auto it = config.origins.find(std::string(key.path));
   if (it == config.origins.end()) return "";
   switch (it->second) {
-    case ConfigSource::Default: return " (the default)";
-    case ConfigSource::File: return " (set by the config file)";
-    case ConfigSource::Environment: return " (set by environment variable " + std::string(key.env) + ")";
-    case ConfigSource::Builder: return " (set by builder method " + std::string(key.builder) + "())";
+    case ConfigSource::Default:
+      return " (the default)";
+    case ConfigSource::File:
+      return " (set by the config file)";
+    case ConfigSource::Environment:
+      return " (set by environment variable " + std::string(key.env) + ")";
+    case ConfigSource::Builder:
+      return " (set by builder method " + std::string(key.builder) + "())";
   }
   return "";
 }
@@ -25,9 +30,9 @@ std::string origin_note(const config_detail::ConfigKey& key, const PersistenceCo
 Result<void> PersistenceConfig::validate() const {
   for (const auto& key : config_detail::all_keys()) {
     if (auto problem = config_detail::check_value(key, *this)) {
-      return make_error(ErrorCode::InvalidArgument, "config key \"" + std::string(key.path) + "\": " + *problem +
-                                                        "; accepted: " + config_detail::accepted_values(key, false) +
-                                                        origin_note(key, *this));
+      return make_error(ErrorCode::InvalidArgument,
+                        "config key \"" + std::string(key.path) + "\": " + *problem + "; accepted: " +
+                            config_detail::accepted_values(key, false) + origin_note(key, *this));
     }
   }
   return {};

@@ -15,11 +15,12 @@ namespace {
 const ConfigKey kKeys[] = {
     {"backend", "", "backend", "ORBIT_PERSISTENCE_BACKEND", "backend", ValueKind::Backend, 0, 0,
      ORBIT_CONFIG_FIELD(backend)},
-    {"data_dir", "", "data_dir", "ORBIT_DATA_DIR", "data_dir", ValueKind::Path, 0, 0, ORBIT_CONFIG_FIELD(data_dir)},
+    {"data_dir", "", "data_dir", "ORBIT_DATA_DIR", "data_dir", ValueKind::Path, 0, 0,
+     ORBIT_CONFIG_FIELD(data_dir)},
     {"durability", "", "durability", "ORBIT_DURABILITY", "durability", ValueKind::Durability, 0, 0,
      ORBIT_CONFIG_FIELD(durability)},
-    {"sync_interval_ms", "", "sync_interval_ms", "ORBIT_SYNC_INTERVAL_MS", "sync_interval_ms", ValueKind::U32, 1,
-     60000, ORBIT_CONFIG_FIELD(sync_interval_ms)},
+    {"sync_interval_ms", "", "sync_interval_ms", "ORBIT_SYNC_INTERVAL_MS", "sync_interval_ms", ValueKind::U32,
+     1, 60000, ORBIT_CONFIG_FIELD(sync_interval_ms)},
     {"io_backend", "", "io_backend", "ORBIT_IO_BACKEND", "io_backend", ValueKind::IoBackend, 0, 0,
      ORBIT_CONFIG_FIELD(io_backend)},
 
@@ -30,20 +31,25 @@ const ConfigKey kKeys[] = {
     {"cow_config.enable_snapshots", "cow_config", "enable_snapshots", "ORBIT_COW_ENABLE_SNAPSHOTS",
      "cow_enable_snapshots", ValueKind::Bool, 0, 0, ORBIT_CONFIG_FIELD(cow_config.enable_snapshots)},
     {"cow_config.snapshot_interval", "cow_config", "snapshot_interval", "ORBIT_COW_SNAPSHOT_INTERVAL",
-     "cow_snapshot_interval", ValueKind::U64, 1, 1000000000, ORBIT_CONFIG_FIELD(cow_config.snapshot_interval)},
+     "cow_snapshot_interval", ValueKind::U64, 1, 1000000000,
+     ORBIT_CONFIG_FIELD(cow_config.snapshot_interval)},
 
     {"lsm_config.memtable_size_mb", "lsm_config", "memtable_size_mb", "ORBIT_LSM_MEMTABLE_SIZE_MB",
      "lsm_memtable_size", ValueKind::U32, 1, 4096, ORBIT_CONFIG_FIELD(lsm_config.memtable_size_mb)},
-    {"lsm_config.max_levels", "lsm_config", "max_levels", "ORBIT_LSM_MAX_LEVELS", "lsm_max_levels", ValueKind::U32,
-     2, 16, ORBIT_CONFIG_FIELD(lsm_config.max_levels)},
-    {"lsm_config.level_size_multiplier", "lsm_config", "level_size_multiplier", "ORBIT_LSM_LEVEL_SIZE_MULTIPLIER",
-     "lsm_level_size_multiplier", ValueKind::U32, 2, 1000, ORBIT_CONFIG_FIELD(lsm_config.level_size_multiplier)},
-    {"lsm_config.compaction_threshold", "lsm_config", "compaction_threshold", "ORBIT_LSM_COMPACTION_THRESHOLD",
-     "lsm_compaction_threshold", ValueKind::U32, 1, 1000, ORBIT_CONFIG_FIELD(lsm_config.compaction_threshold)},
-    {"lsm_config.sstable_block_size_kb", "lsm_config", "sstable_block_size_kb", "ORBIT_LSM_SSTABLE_BLOCK_SIZE_KB",
-     "lsm_sstable_block_size_kb", ValueKind::U32, 1, 1024, ORBIT_CONFIG_FIELD(lsm_config.sstable_block_size_kb)},
-    {"lsm_config.enable_bloom_filters", "lsm_config", "enable_bloom_filters", "ORBIT_LSM_ENABLE_BLOOM_FILTERS",
-     "lsm_enable_bloom_filters", ValueKind::Bool, 0, 0, ORBIT_CONFIG_FIELD(lsm_config.enable_bloom_filters)},
+    {"lsm_config.max_levels", "lsm_config", "max_levels", "ORBIT_LSM_MAX_LEVELS", "lsm_max_levels",
+     ValueKind::U32, 2, 16, ORBIT_CONFIG_FIELD(lsm_config.max_levels)},
+    {"lsm_config.level_size_multiplier", "lsm_config", "level_size_multiplier",
+     "ORBIT_LSM_LEVEL_SIZE_MULTIPLIER", "lsm_level_size_multiplier", ValueKind::U32, 2, 1000,
+     ORBIT_CONFIG_FIELD(lsm_config.level_size_multiplier)},
+    {"lsm_config.compaction_threshold", "lsm_config", "compaction_threshold",
+     "ORBIT_LSM_COMPACTION_THRESHOLD", "lsm_compaction_threshold", ValueKind::U32, 1, 1000,
+     ORBIT_CONFIG_FIELD(lsm_config.compaction_threshold)},
+    {"lsm_config.sstable_block_size_kb", "lsm_config", "sstable_block_size_kb",
+     "ORBIT_LSM_SSTABLE_BLOCK_SIZE_KB", "lsm_sstable_block_size_kb", ValueKind::U32, 1, 1024,
+     ORBIT_CONFIG_FIELD(lsm_config.sstable_block_size_kb)},
+    {"lsm_config.enable_bloom_filters", "lsm_config", "enable_bloom_filters",
+     "ORBIT_LSM_ENABLE_BLOOM_FILTERS", "lsm_enable_bloom_filters", ValueKind::Bool, 0, 0,
+     ORBIT_CONFIG_FIELD(lsm_config.enable_bloom_filters)},
     {"lsm_config.bloom_filter_bits_per_key", "lsm_config", "bloom_filter_bits_per_key",
      "ORBIT_LSM_BLOOM_FILTER_BITS_PER_KEY", "lsm_bloom_filter_bits_per_key", ValueKind::U32, 1, 64,
      ORBIT_CONFIG_FIELD(lsm_config.bloom_filter_bits_per_key)},
@@ -51,8 +57,8 @@ const ConfigKey kKeys[] = {
      "lsm_enable_compression", ValueKind::Bool, 0, 0, ORBIT_CONFIG_FIELD(lsm_config.enable_compression)},
     {"lsm_config.write_buffer_mb", "lsm_config", "write_buffer_mb", "ORBIT_LSM_WRITE_BUFFER_MB",
      "lsm_write_buffer_mb", ValueKind::U32, 1, 4096, ORBIT_CONFIG_FIELD(lsm_config.write_buffer_mb)},
-    {"lsm_config.block_cache_mb", "lsm_config", "block_cache_mb", "ORBIT_LSM_BLOCK_CACHE_MB", "lsm_block_cache_mb",
-     ValueKind::U32, 0, 1048576, ORBIT_CONFIG_FIELD(lsm_config.block_cache_mb)},
+    {"lsm_config.block_cache_mb", "lsm_config", "block_cache_mb", "ORBIT_LSM_BLOCK_CACHE_MB",
+     "lsm_block_cache_mb", ValueKind::U32, 0, 1048576, ORBIT_CONFIG_FIELD(lsm_config.block_cache_mb)},
 
     {"rocksdb_config.compression", "rocksdb_config", "compression", "ORBIT_ROCKSDB_COMPRESSION",
      "rocksdb_compression", ValueKind::Bool, 0, 0, ORBIT_CONFIG_FIELD(rocksdb_config.compression)},
@@ -104,12 +110,17 @@ std::string accepted_values(const ConfigKey& key, bool env) {
     case ValueKind::Backend:
       return env ? "cow, lsm, rocksdb (or CowBTree, LsmTree, RocksDb; any case)"
                  : "CowBTree, LsmTree, RocksDb (or cow, lsm, rocksdb; any case)";
-    case ValueKind::Path: return "a non-empty path";
-    case ValueKind::Durability: return "durable, buffered, none (any case)";
-    case ValueKind::IoBackend: return "auto, io_uring, asio (any case)";
-    case ValueKind::Bool: return env ? "true, false, 1, 0, yes, no, on, off (any case)" : "true, false";
+    case ValueKind::Path:
+      return "a non-empty path";
+    case ValueKind::Durability:
+      return "durable, buffered, none (any case)";
+    case ValueKind::IoBackend:
+      return "auto, io_uring, asio (any case)";
+    case ValueKind::Bool:
+      return env ? "true, false, 1, 0, yes, no, on, off (any case)" : "true, false";
     case ValueKind::U32:
-    case ValueKind::U64: return std::to_string(key.min) + ".." + std::to_string(key.max);
+    case ValueKind::U64:
+      return std::to_string(key.min) + ".." + std::to_string(key.max);
   }
   return "";
 }
@@ -145,7 +156,8 @@ std::optional<std::string> check_value(const ConfigKey& key, const PersistenceCo
   switch (key.kind) {
     case ValueKind::Backend: {
       auto v = field<PersistenceBackend>(key, config);
-      if (v == PersistenceBackend::CowBTree || v == PersistenceBackend::LsmTree || v == PersistenceBackend::RocksDb)
+      if (v == PersistenceBackend::CowBTree || v == PersistenceBackend::LsmTree ||
+          v == PersistenceBackend::RocksDb)
         return std::nullopt;
       return "value " + std::to_string(static_cast<int>(v)) + " is not a backend";
     }
@@ -163,11 +175,12 @@ std::optional<std::string> check_value(const ConfigKey& key, const PersistenceCo
     case ValueKind::Path:
       if (field<std::string>(key, config).empty()) return std::string("value \"\" is empty");
       return std::nullopt;
-    case ValueKind::Bool: return std::nullopt;
+    case ValueKind::Bool:
+      return std::nullopt;
     case ValueKind::U32:
     case ValueKind::U64: {
-      std::uint64_t v = key.kind == ValueKind::U32 ? field<std::uint32_t>(key, config)
-                                                   : field<std::uint64_t>(key, config);
+      std::uint64_t v =
+          key.kind == ValueKind::U32 ? field<std::uint32_t>(key, config) : field<std::uint64_t>(key, config);
       if (v >= key.min && v <= key.max) return std::nullopt;
       return "value " + std::to_string(v) + " is out of range";
     }

@@ -14,9 +14,9 @@ using config_detail::ConfigKey;
 using config_detail::ValueKind;
 
 Error bad_env(const ConfigKey& key, std::string_view text, std::string_view problem) {
-  return make_error(ErrorCode::InvalidArgument, std::string(key.env) + "=" + config_detail::quoted(text) + " " +
-                                                    std::string(problem) +
-                                                    "; accepted: " + config_detail::accepted_values(key, true));
+  return make_error(ErrorCode::InvalidArgument,
+                    std::string(key.env) + "=" + config_detail::quoted(text) + " " + std::string(problem) +
+                        "; accepted: " + config_detail::accepted_values(key, true));
 }
 
 // Digits only ("+5", " 5", "5.0" and "0x5" are not whole numbers); a leading
@@ -30,8 +30,10 @@ Result<void> parse_whole_number(const ConfigKey& key, std::string_view text, std
   for (char c : digits) {
     if (c < '0' || c > '9') return bad_env(key, text, "is not a whole number");
     auto d = static_cast<std::uint64_t>(c - '0');
-    if (value > (UINT64_MAX - d) / 10) overflow = true;
-    else value = value * 10 + d;
+    if (value > (UINT64_MAX - d) / 10)
+      overflow = true;
+    else
+      value = value * 10 + d;
   }
   if (overflow || (negative && value != 0) || value < key.min || value > key.max)
     return bad_env(key, text, "is out of range");
@@ -59,7 +61,9 @@ Result<void> apply_env(const ConfigKey& key, std::string_view text, PersistenceC
       config_detail::field<IoBackend>(key, config) = *v;
       break;
     }
-    case ValueKind::Path: config_detail::field<std::string>(key, config) = std::string(text); break;
+    case ValueKind::Path:
+      config_detail::field<std::string>(key, config) = std::string(text);
+      break;
     case ValueKind::Bool: {
       auto v = config_detail::parse_env_bool(text);
       if (!v) return bad_env(key, text, "is not a boolean");

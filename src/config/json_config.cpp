@@ -39,7 +39,8 @@ struct DuplicateKeyFinder {
   void see(json::parse_event_t event, const json& parsed) {
     switch (event) {
       case json::parse_event_t::object_start:
-        open.push_back({open.empty() || open.back().path.empty() ? last_key : open.back().path + "." + last_key, {}});
+        open.push_back(
+            {open.empty() || open.back().path.empty() ? last_key : open.back().path + "." + last_key, {}});
         break;
       case json::parse_event_t::object_end:
         if (!open.empty()) open.pop_back();
@@ -53,7 +54,8 @@ struct DuplicateKeyFinder {
         keys.push_back(last_key);
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
 };
@@ -67,11 +69,11 @@ class JsonReader {
     json root;
     DuplicateKeyFinder duplicates;
     try {
-      root = json::parse(text.begin(), text.end(),
-                         [&duplicates](int, json::parse_event_t event, json& parsed) {
-                           duplicates.see(event, parsed);
-                           return true;
-                         });
+      root =
+          json::parse(text.begin(), text.end(), [&duplicates](int, json::parse_event_t event, json& parsed) {
+            duplicates.see(event, parsed);
+            return true;
+          });
     } catch (const json::parse_error& e) {
       return fail("malformed JSON: " + strip_exception_id(e.what()));
     }
@@ -79,13 +81,14 @@ class JsonReader {
     if (duplicates.first)
       return fail("key \"" + *duplicates.first + "\" appears more than once; accepted: each key once");
     if (!root.is_object())
-      return fail("the top level is " + describe(root) + ", not a JSON object; accepted keys: " +
-                  config_detail::accepted_keys(""));
+      return fail("the top level is " + describe(root) +
+                  ", not a JSON object; accepted keys: " + config_detail::accepted_keys(""));
     for (const auto& [name, value] : root.items()) {
       if (is_section(name)) {
         if (!value.is_object())
-          return fail("key \"" + name + "\": value " + value.dump() + " is not an object; accepted keys of \"" +
-                      name + "\": " + config_detail::accepted_keys(name));
+          return fail("key \"" + name + "\": value " + value.dump() +
+                      " is not an object; accepted keys of \"" + name +
+                      "\": " + config_detail::accepted_keys(name));
         for (const auto& [inner, inner_value] : value.items()) {
           std::string path = name + "." + inner;
           const ConfigKey* key = config_detail::find_key(path);
@@ -104,7 +107,9 @@ class JsonReader {
     return config;
   }
 
-  Error fail(const std::string& what) const { return make_error(ErrorCode::InvalidArgument, where_ + ": " + what); }
+  Error fail(const std::string& what) const {
+    return make_error(ErrorCode::InvalidArgument, where_ + ": " + what);
+  }
 
  private:
   static bool is_section(std::string_view name) {
@@ -124,11 +129,16 @@ class JsonReader {
 
   static std::string describe(const json& value) {
     switch (value.type()) {
-      case json::value_t::array: return "an array";
-      case json::value_t::string: return "a string";
-      case json::value_t::boolean: return "a boolean";
-      case json::value_t::null: return "null";
-      default: return "a number";
+      case json::value_t::array:
+        return "an array";
+      case json::value_t::string:
+        return "a string";
+      case json::value_t::boolean:
+        return "a boolean";
+      case json::value_t::null:
+        return "null";
+      default:
+        return "a number";
     }
   }
 
@@ -243,13 +253,27 @@ std::string PersistenceConfig::to_json() const {
     auto& target = key.section.empty() ? root : root[std::string(key.section)];
     const std::string name(key.name);
     switch (key.kind) {
-      case ValueKind::Backend: target[name] = to_string(backend); break;
-      case ValueKind::Durability: target[name] = to_string(durability); break;
-      case ValueKind::IoBackend: target[name] = to_string(io_backend); break;
-      case ValueKind::Path: target[name] = config_detail::field<std::string>(key, *this); break;
-      case ValueKind::Bool: target[name] = config_detail::field<bool>(key, *this); break;
-      case ValueKind::U32: target[name] = config_detail::field<std::uint32_t>(key, *this); break;
-      case ValueKind::U64: target[name] = config_detail::field<std::uint64_t>(key, *this); break;
+      case ValueKind::Backend:
+        target[name] = to_string(backend);
+        break;
+      case ValueKind::Durability:
+        target[name] = to_string(durability);
+        break;
+      case ValueKind::IoBackend:
+        target[name] = to_string(io_backend);
+        break;
+      case ValueKind::Path:
+        target[name] = config_detail::field<std::string>(key, *this);
+        break;
+      case ValueKind::Bool:
+        target[name] = config_detail::field<bool>(key, *this);
+        break;
+      case ValueKind::U32:
+        target[name] = config_detail::field<std::uint32_t>(key, *this);
+        break;
+      case ValueKind::U64:
+        target[name] = config_detail::field<std::uint64_t>(key, *this);
+        break;
     }
   }
   // A data_dir that is not UTF-8 cannot be JSON text; it is written with

@@ -38,7 +38,7 @@ constexpr auto kTables = make_tables();
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) std::uint32_t extend_sse42(std::uint32_t crc, const void* data,
-                                                              std::size_t size) noexcept {
+                                                             std::size_t size) noexcept {
   const auto* p = static_cast<const unsigned char*>(data);
   std::uint64_t state = ~crc;
   // Byte steps until p is 8-aligned, so the wide loads below are aligned.

@@ -16,7 +16,9 @@ namespace {
 
 using std::chrono::nanoseconds;
 
-SystemTime at_nanos(std::int64_t n) { return SystemTime(std::chrono::duration_cast<SystemTime::duration>(nanoseconds(n))); }
+SystemTime at_nanos(std::int64_t n) {
+  return SystemTime(std::chrono::duration_cast<SystemTime::duration>(nanoseconds(n)));
+}
 
 // Strings from a tiny alphabet rich in the bytes the escaping must handle,
 // so that prefixes, embedded NULs and 0xFF collide often.
@@ -43,7 +45,10 @@ int memcmp_order(const std::string& a, const std::string& b) { return sign(a.com
 
 TEST(KeyLayout, PrimaryKeyExactBytes) {
   ActorKey key{Uuid::from_u64(0xABCD), std::string("a\0b", 3)};
-  std::string expected = std::string("La\x00\xff" "b\x00\x01", 7);
+  std::string expected = std::string(
+      "La\x00\xff"
+      "b\x00\x01",
+      7);
   expected.append(14, '\0');
   expected.append("\xab\xcd", 2);
   EXPECT_EQ(primary_key(key), expected);
@@ -100,10 +105,14 @@ TEST(KeyLayout, ExpiryIndexOrderIsTimeThenActorKey) {
   std::mt19937_64 rng(44);
   auto random_time = [&] {
     switch (rng() % 4) {
-      case 0: return at_nanos(static_cast<std::int64_t>(rng()));            // anywhere, either sign
-      case 1: return at_nanos(static_cast<std::int64_t>(rng() % 5) - 2);     // around the epoch
-      case 2: return at_nanos(1'700'000'000'000'000'000 + static_cast<std::int64_t>(rng() % 3));
-      default: return at_nanos(-static_cast<std::int64_t>(rng() % 1000));    // just before the epoch
+      case 0:
+        return at_nanos(static_cast<std::int64_t>(rng()));  // anywhere, either sign
+      case 1:
+        return at_nanos(static_cast<std::int64_t>(rng() % 5) - 2);  // around the epoch
+      case 2:
+        return at_nanos(1'700'000'000'000'000'000 + static_cast<std::int64_t>(rng() % 3));
+      default:
+        return at_nanos(-static_cast<std::int64_t>(rng() % 1000));  // just before the epoch
     }
   };
   for (int i = 0; i < 50000; ++i) {
@@ -132,7 +141,8 @@ TEST(KeyLayout, ExpiryBoundSplitsBeforeAndAtOrAfter) {
   // A key at exactly t with the smallest possible ActorKey still sorts after the bound.
   SystemTime t = at_nanos(123);
   EXPECT_LT(expiry_index_bound(t), expiry_index_key(t, ActorKey{}));
-  EXPECT_LT(expiry_index_key(at_nanos(122), ActorKey{Uuid{}, std::string(255, '\xff')}), expiry_index_bound(t));
+  EXPECT_LT(expiry_index_key(at_nanos(122), ActorKey{Uuid{}, std::string(255, '\xff')}),
+            expiry_index_bound(t));
 }
 
 TEST(KeyLayout, ActorTypePrefixDelimitsExactlyThatType) {
@@ -206,9 +216,10 @@ TEST(KeyLayout, DecodeRejectsMalformedKeys) {
   std::string good = primary_key(key);
   EXPECT_FALSE(decode_primary_key("").has_value());
   EXPECT_FALSE(decode_primary_key("L").has_value());
-  EXPECT_FALSE(decode_primary_key(good + "x").has_value());                  // trailing byte
+  EXPECT_FALSE(decode_primary_key(good + "x").has_value());                       // trailing byte
   EXPECT_FALSE(decode_primary_key(good.substr(0, good.size() - 1)).has_value());  // short uuid
-  EXPECT_FALSE(decode_primary_key(std::string("LType\x00\x02", 7) + std::string(16, 'u')).has_value());  // bad escape
+  EXPECT_FALSE(
+      decode_primary_key(std::string("LType\x00\x02", 7) + std::string(16, 'u')).has_value());  // bad escape
   EXPECT_FALSE(decode_primary_key(std::string("LType\x00", 6)).has_value());  // escape at end
   EXPECT_FALSE(decode_primary_key("LType").has_value());                      // no terminator
   std::string node_key = node_index_key("n", key);

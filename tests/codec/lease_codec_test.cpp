@@ -18,7 +18,9 @@ namespace {
 
 using std::chrono::nanoseconds;
 
-SystemTime at_nanos(std::int64_t n) { return SystemTime(std::chrono::duration_cast<SystemTime::duration>(nanoseconds(n))); }
+SystemTime at_nanos(std::int64_t n) {
+  return SystemTime(std::chrono::duration_cast<SystemTime::duration>(nanoseconds(n)));
+}
 
 Lease sample_lease() {
   Lease lease;
@@ -152,19 +154,25 @@ TEST(LeaseCodec, ByteLayoutMatchesFormatDocument) {
   Lease lease = sample_lease();
   std::string bytes = encode_lease(lease);
   std::string expected;
-  expected.push_back('\x01');                                             // format version
-  expected.append("\x01\x02\x03\x04\x05\x06\x07\x08", 0);                 // (nothing)
-  expected.append(8, '\0');                                               // uuid bytes 0..7
-  expected.append("\x01\x02\x03\x04\x05\x06\x07\x08", 8);                 // uuid bytes 8..15
-  expected.append("\x07" "Greeter");                                      // actor_type
-  expected.append("\x06" "node-7");                                       // node_id
-  coding::put_fixed64(expected, 1'700'000'000'123'456'789ull);            // expires_at ns
-  expected.append("\xe0\xd4\x03");                                        // zigzag(30000) = 60000
-  expected.push_back(42);                                                 // version
-  coding::put_fixed64(expected, 1'699'999'000'000'000'001ull);            // created_at ns
-  coding::put_fixed64(expected, 1'699'999'970'123'456'789ull);            // last_renewed ns
-  expected.push_back(41);                                                 // renewal_count
-  expected.append("\x0f" R"({"region":"eu"})");                           // custom_data
+  expected.push_back('\x01');                              // format version
+  expected.append("\x01\x02\x03\x04\x05\x06\x07\x08", 0);  // (nothing)
+  expected.append(8, '\0');                                // uuid bytes 0..7
+  expected.append("\x01\x02\x03\x04\x05\x06\x07\x08", 8);  // uuid bytes 8..15
+  expected.append(
+      "\x07"
+      "Greeter");  // actor_type
+  expected.append(
+      "\x06"
+      "node-7");                                                // node_id
+  coding::put_fixed64(expected, 1'700'000'000'123'456'789ull);  // expires_at ns
+  expected.append("\xe0\xd4\x03");                              // zigzag(30000) = 60000
+  expected.push_back(42);                                       // version
+  coding::put_fixed64(expected, 1'699'999'000'000'000'001ull);  // created_at ns
+  coding::put_fixed64(expected, 1'699'999'970'123'456'789ull);  // last_renewed ns
+  expected.push_back(41);                                       // renewal_count
+  expected.append(
+      "\x0f"
+      R"({"region":"eu"})");                                             // custom_data
   coding::put_fixed32(expected, crc32c::mask(crc32c::value(expected)));  // masked CRC32C
   EXPECT_EQ(bytes, expected);
   EXPECT_EQ(bytes.size(), 81u);
@@ -193,9 +201,13 @@ TEST(LeaseCodec, EmptyInput) {
 TEST(LeaseCodec, UnknownVersion) {
   std::string bytes = encode_lease(sample_lease());
   bytes[0] = 2;
-  expect_corruption(bytes, "lease encoding: offset 0 (format_version): unknown format version 2 (this build reads version 1)");
+  expect_corruption(
+      bytes,
+      "lease encoding: offset 0 (format_version): unknown format version 2 (this build reads version 1)");
   bytes[0] = 0;
-  expect_corruption(bytes, "lease encoding: offset 0 (format_version): unknown format version 0 (this build reads version 1)");
+  expect_corruption(
+      bytes,
+      "lease encoding: offset 0 (format_version): unknown format version 0 (this build reads version 1)");
 }
 
 TEST(LeaseCodec, BadChecksumMessage) {
@@ -228,7 +240,8 @@ TEST(LeaseCodec, OverLongFieldsNameFieldAndOffset) {
   expect_corruption(hand_encode(1, "T", "n", long_data),
                     "lease encoding: offset 48 (custom_data): length 65537 exceeds the limit of 65536 bytes");
   // At the limits exactly, the hand-made encoding decodes.
-  auto ok = decode_lease(hand_encode(1, std::string(255, 'a'), std::string(255, 'b'), std::string(65536, 'c')));
+  auto ok =
+      decode_lease(hand_encode(1, std::string(255, 'a'), std::string(255, 'b'), std::string(65536, 'c')));
   ASSERT_TRUE(ok.ok()) << ok.error().to_string();
   EXPECT_EQ(ok->metadata.custom_data.size(), 65536u);
   EXPECT_EQ(ok->lease_duration, Millis(3));  // zigzag 6 -> 3
@@ -239,9 +252,10 @@ TEST(LeaseCodec, HugeLengthIsRejectedBeforeAllocation) {
   std::string bytes(1, '\x01');
   bytes.append(16, '\0');
   coding::put_varint64(bytes, std::numeric_limits<std::uint64_t>::max());
-  expect_corruption(bytes,
-                    "lease encoding: offset 17 (actor_type): length 18446744073709551615 exceeds the limit of 255 "
-                    "bytes");
+  expect_corruption(
+      bytes,
+      "lease encoding: offset 17 (actor_type): length 18446744073709551615 exceeds the limit of 255 "
+      "bytes");
 }
 
 TEST(LeaseCodec, TruncationAtEveryLengthIsCorruption) {

@@ -185,15 +185,17 @@ TEST_F(Builder, BuildValidatesAndNamesTheBuilderMethod) {
   auto config = PersistenceConfigBuilder().lsm_max_levels(1).build();
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().code, ErrorCode::InvalidArgument);
-  EXPECT_EQ(config.error().message,
-            R"(config key "lsm_config.max_levels": value 1 is out of range; accepted: 2..16 (set by builder method lsm_max_levels()))");
+  EXPECT_EQ(
+      config.error().message,
+      R"(config key "lsm_config.max_levels": value 1 is out of range; accepted: 2..16 (set by builder method lsm_max_levels()))");
 }
 
 TEST_F(Builder, EmptyDataDirFromBuilder) {
   auto config = PersistenceConfigBuilder().data_dir("").build();
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.error().message,
-            R"(config key "data_dir": value "" is empty; accepted: a non-empty path (set by builder method data_dir()))");
+  EXPECT_EQ(
+      config.error().message,
+      R"(config key "data_dir": value "" is empty; accepted: a non-empty path (set by builder method data_dir()))");
 }
 
 TEST_F(Builder, BuilderIsReusable) {

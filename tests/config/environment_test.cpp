@@ -124,12 +124,24 @@ TEST_F(Environment, EachVariableAloneSetsOnlyItsKey) {
     clear_orbit_environment();
     std::string value;
     switch (key.kind) {
-      case config_detail::ValueKind::Backend: value = "rocksdb"; break;
-      case config_detail::ValueKind::Path: value = "/env/dir"; break;
-      case config_detail::ValueKind::Durability: value = "none"; break;
-      case config_detail::ValueKind::IoBackend: value = "io_uring"; break;
-      case config_detail::ValueKind::Bool: value = "0"; break;
-      default: value = std::to_string(key.max); break;
+      case config_detail::ValueKind::Backend:
+        value = "rocksdb";
+        break;
+      case config_detail::ValueKind::Path:
+        value = "/env/dir";
+        break;
+      case config_detail::ValueKind::Durability:
+        value = "none";
+        break;
+      case config_detail::ValueKind::IoBackend:
+        value = "io_uring";
+        break;
+      case config_detail::ValueKind::Bool:
+        value = "0";
+        break;
+      default:
+        value = std::to_string(key.max);
+        break;
     }
     set_env(std::string(key.env).c_str(), value);
     auto config = from_env();
@@ -229,7 +241,8 @@ TEST_F(Environment, Negative) {
 
 TEST_F(Environment, OverflowsSixtyFourBits) {
   set_env("ORBIT_COW_SNAPSHOT_INTERVAL", "99999999999999999999999");
-  expect_env_error(R"(ORBIT_COW_SNAPSHOT_INTERVAL="99999999999999999999999" is out of range; accepted: 1..1000000000)");
+  expect_env_error(
+      R"(ORBIT_COW_SNAPSHOT_INTERVAL="99999999999999999999999" is out of range; accepted: 1..1000000000)");
 }
 
 TEST_F(Environment, TooLargeForU32) {
@@ -251,12 +264,14 @@ TEST_F(Environment, BadBackend) {
 
 TEST_F(Environment, BadDurability) {
   set_env("ORBIT_DURABILITY", "sync");
-  expect_env_error(R"(ORBIT_DURABILITY="sync" is not recognised; accepted: durable, buffered, none (any case))");
+  expect_env_error(
+      R"(ORBIT_DURABILITY="sync" is not recognised; accepted: durable, buffered, none (any case))");
 }
 
 TEST_F(Environment, BadIoBackend) {
   set_env("ORBIT_IO_BACKEND", "uring");
-  expect_env_error(R"(ORBIT_IO_BACKEND="uring" is not recognised; accepted: auto, io_uring, asio (any case))");
+  expect_env_error(
+      R"(ORBIT_IO_BACKEND="uring" is not recognised; accepted: auto, io_uring, asio (any case))");
 }
 
 TEST_F(Environment, ControlCharactersAreEscapedInMessages) {

@@ -135,11 +135,12 @@ TEST_F(JsonConfig, BackendSpellings) {
     const char* text;
     PersistenceBackend expected;
   };
-  for (auto [text, expected] : {Case{"CowBTree", PersistenceBackend::CowBTree}, Case{"cow", PersistenceBackend::CowBTree},
-                                Case{"COW", PersistenceBackend::CowBTree}, Case{"cowbtree", PersistenceBackend::CowBTree},
-                                Case{"LsmTree", PersistenceBackend::LsmTree}, Case{"lsm", PersistenceBackend::LsmTree},
-                                Case{"LSM", PersistenceBackend::LsmTree}, Case{"RocksDb", PersistenceBackend::RocksDb},
-                                Case{"rocksdb", PersistenceBackend::RocksDb}, Case{"ROCKSDB", PersistenceBackend::RocksDb}}) {
+  for (auto [text, expected] :
+       {Case{"CowBTree", PersistenceBackend::CowBTree}, Case{"cow", PersistenceBackend::CowBTree},
+        Case{"COW", PersistenceBackend::CowBTree}, Case{"cowbtree", PersistenceBackend::CowBTree},
+        Case{"LsmTree", PersistenceBackend::LsmTree}, Case{"lsm", PersistenceBackend::LsmTree},
+        Case{"LSM", PersistenceBackend::LsmTree}, Case{"RocksDb", PersistenceBackend::RocksDb},
+        Case{"rocksdb", PersistenceBackend::RocksDb}, Case{"ROCKSDB", PersistenceBackend::RocksDb}}) {
     auto config = config_from_json_text(std::string(R"({"backend": ")") + text + "\"}", PersistenceConfig{});
     ASSERT_TRUE(config.ok()) << text;
     EXPECT_EQ(config->backend, expected) << text;
@@ -194,18 +195,21 @@ TEST_F(JsonConfigErrors, NegativeNumber) {
 }
 
 TEST_F(JsonConfigErrors, NumberTooLargeForU32) {
-  expect_file_error(R"({"lsm_config": {"block_cache_mb": 4294967296}})",
-                    R"(key "lsm_config.block_cache_mb": value 4294967296 is out of range; accepted: 0..1048576)");
+  expect_file_error(
+      R"({"lsm_config": {"block_cache_mb": 4294967296}})",
+      R"(key "lsm_config.block_cache_mb": value 4294967296 is out of range; accepted: 0..1048576)");
 }
 
 TEST_F(JsonConfigErrors, NumberTooLargeForU64) {
-  expect_file_error(R"({"cow_config": {"wal_buffer_size": 18446744073709551616}})",
-                    R"(key "cow_config.wal_buffer_size": value 1.8446744073709552e+19 is out of range; accepted: 4096..1073741824)");
+  expect_file_error(
+      R"({"cow_config": {"wal_buffer_size": 18446744073709551616}})",
+      R"(key "cow_config.wal_buffer_size": value 1.8446744073709552e+19 is out of range; accepted: 4096..1073741824)");
 }
 
 TEST_F(JsonConfigErrors, FloatForInteger) {
-  expect_file_error(R"({"lsm_config": {"memtable_size_mb": 64.5}})",
-                    R"(key "lsm_config.memtable_size_mb": value 64.5 is not a whole number; accepted: 1..4096)");
+  expect_file_error(
+      R"({"lsm_config": {"memtable_size_mb": 64.5}})",
+      R"(key "lsm_config.memtable_size_mb": value 64.5 is not a whole number; accepted: 1..4096)");
 }
 
 TEST_F(JsonConfigErrors, StringForNumber) {
@@ -214,8 +218,9 @@ TEST_F(JsonConfigErrors, StringForNumber) {
 }
 
 TEST_F(JsonConfigErrors, StringForBoolean) {
-  expect_file_error(R"({"lsm_config": {"enable_bloom_filters": "yes"}})",
-                    R"(key "lsm_config.enable_bloom_filters": value "yes" is not a boolean; accepted: true, false)");
+  expect_file_error(
+      R"({"lsm_config": {"enable_bloom_filters": "yes"}})",
+      R"(key "lsm_config.enable_bloom_filters": value "yes" is not a boolean; accepted: true, false)");
 }
 
 TEST_F(JsonConfigErrors, NumberForBoolean) {
@@ -236,77 +241,90 @@ TEST_F(JsonConfigErrors, BackendNotAString) {
 }
 
 TEST_F(JsonConfigErrors, UnknownDurability) {
-  expect_file_error(R"({"durability": "fsync"})",
-                    R"(key "durability": value "fsync" is not recognised; accepted: durable, buffered, none (any case))");
+  expect_file_error(
+      R"({"durability": "fsync"})",
+      R"(key "durability": value "fsync" is not recognised; accepted: durable, buffered, none (any case))");
 }
 
 TEST_F(JsonConfigErrors, UnknownIoBackend) {
-  expect_file_error(R"({"io_backend": "epoll"})",
-                    R"(key "io_backend": value "epoll" is not recognised; accepted: auto, io_uring, asio (any case))");
+  expect_file_error(
+      R"({"io_backend": "epoll"})",
+      R"(key "io_backend": value "epoll" is not recognised; accepted: auto, io_uring, asio (any case))");
 }
 
 TEST_F(JsonConfigErrors, EmptyDataDir) {
-  expect_file_error(R"({"data_dir": ""})", R"(key "data_dir": value "" is empty; accepted: a non-empty path)");
+  expect_file_error(R"({"data_dir": ""})",
+                    R"(key "data_dir": value "" is empty; accepted: a non-empty path)");
 }
 
 TEST_F(JsonConfigErrors, DataDirNotAString) {
-  expect_file_error(R"({"data_dir": null})", R"(key "data_dir": value null is not a string; accepted: a non-empty path)");
+  expect_file_error(R"({"data_dir": null})",
+                    R"(key "data_dir": value null is not a string; accepted: a non-empty path)");
 }
 
 TEST_F(JsonConfigErrors, UnknownTopLevelKey) {
-  expect_file_error(R"({"backend": "cow", "data_directory": "/x"})",
-                    "unknown key \"data_directory\"; accepted keys: backend, data_dir, durability, sync_interval_ms, "
-                    "io_backend, cow_config, lsm_config, rocksdb_config");
+  expect_file_error(
+      R"({"backend": "cow", "data_directory": "/x"})",
+      "unknown key \"data_directory\"; accepted keys: backend, data_dir, durability, sync_interval_ms, "
+      "io_backend, cow_config, lsm_config, rocksdb_config");
 }
 
 TEST_F(JsonConfigErrors, UnknownNestedKey) {
-  expect_file_error(R"({"lsm_config": {"max_level": 7}})",
-                    "unknown key \"lsm_config.max_level\"; accepted keys of \"lsm_config\": memtable_size_mb, "
-                    "max_levels, level_size_multiplier, compaction_threshold, sstable_block_size_kb, "
-                    "enable_bloom_filters, bloom_filter_bits_per_key, enable_compression, write_buffer_mb, "
-                    "block_cache_mb");
+  expect_file_error(
+      R"({"lsm_config": {"max_level": 7}})",
+      "unknown key \"lsm_config.max_level\"; accepted keys of \"lsm_config\": memtable_size_mb, "
+      "max_levels, level_size_multiplier, compaction_threshold, sstable_block_size_kb, "
+      "enable_bloom_filters, bloom_filter_bits_per_key, enable_compression, write_buffer_mb, "
+      "block_cache_mb");
 }
 
 TEST_F(JsonConfigErrors, KeyInTheWrongSection) {
-  expect_file_error(R"({"cow_config": {"max_levels": 7}})",
-                    "unknown key \"cow_config.max_levels\"; accepted keys of \"cow_config\": max_keys_per_node, "
-                    "wal_buffer_size, enable_snapshots, snapshot_interval");
+  expect_file_error(
+      R"({"cow_config": {"max_levels": 7}})",
+      "unknown key \"cow_config.max_levels\"; accepted keys of \"cow_config\": max_keys_per_node, "
+      "wal_buffer_size, enable_snapshots, snapshot_interval");
 }
 
 TEST_F(JsonConfigErrors, NestedKeyAtTopLevel) {
-  expect_file_error(R"({"max_levels": 7})",
-                    "unknown key \"max_levels\"; accepted keys: backend, data_dir, durability, sync_interval_ms, "
-                    "io_backend, cow_config, lsm_config, rocksdb_config");
+  expect_file_error(
+      R"({"max_levels": 7})",
+      "unknown key \"max_levels\"; accepted keys: backend, data_dir, durability, sync_interval_ms, "
+      "io_backend, cow_config, lsm_config, rocksdb_config");
 }
 
 TEST_F(JsonConfigErrors, SectionNotAnObject) {
-  expect_file_error(R"({"rocksdb_config": true})",
-                    "key \"rocksdb_config\": value true is not an object; accepted keys of \"rocksdb_config\": "
-                    "compression, block_cache_mb, write_buffer_mb, max_background_jobs");
+  expect_file_error(
+      R"({"rocksdb_config": true})",
+      "key \"rocksdb_config\": value true is not an object; accepted keys of \"rocksdb_config\": "
+      "compression, block_cache_mb, write_buffer_mb, max_background_jobs");
 }
 
 TEST_F(JsonConfigErrors, TopLevelNotAnObject) {
-  expect_file_error(R"([1, 2])",
-                    "the top level is an array, not a JSON object; accepted keys: backend, data_dir, durability, "
-                    "sync_interval_ms, io_backend, cow_config, lsm_config, rocksdb_config");
+  expect_file_error(
+      R"([1, 2])",
+      "the top level is an array, not a JSON object; accepted keys: backend, data_dir, durability, "
+      "sync_interval_ms, io_backend, cow_config, lsm_config, rocksdb_config");
 }
 
 TEST_F(JsonConfigErrors, MalformedJsonNamesLineAndColumn) {
-  expect_file_error("{\n  \"backend\": \"cow\",\n  \"data_dir\" \"/x\"\n}\n",
-                    "malformed JSON: parse error at line 3, column 17: syntax error while parsing object separator - "
-                    "unexpected string literal; expected ':'");
+  expect_file_error(
+      "{\n  \"backend\": \"cow\",\n  \"data_dir\" \"/x\"\n}\n",
+      "malformed JSON: parse error at line 3, column 17: syntax error while parsing object separator - "
+      "unexpected string literal; expected ':'");
 }
 
 TEST_F(JsonConfigErrors, TrailingCommaIsMalformed) {
-  expect_file_error("{\"backend\": \"cow\",}",
-                    "malformed JSON: parse error at line 1, column 19: syntax error while parsing object key - "
-                    "unexpected '}'; expected string literal");
+  expect_file_error(
+      "{\"backend\": \"cow\",}",
+      "malformed JSON: parse error at line 1, column 19: syntax error while parsing object key - "
+      "unexpected '}'; expected string literal");
 }
 
 TEST_F(JsonConfigErrors, EmptyFileIsMalformed) {
-  expect_file_error("",
-                    "malformed JSON: parse error at line 1, column 1: syntax error while parsing value - unexpected "
-                    "end of input; expected '[', '{', or a literal");
+  expect_file_error(
+      "",
+      "malformed JSON: parse error at line 1, column 1: syntax error while parsing value - unexpected "
+      "end of input; expected '[', '{', or a literal");
 }
 
 TEST_F(JsonConfigErrors, DuplicateTopLevelKey) {
@@ -315,8 +333,9 @@ TEST_F(JsonConfigErrors, DuplicateTopLevelKey) {
 }
 
 TEST_F(JsonConfigErrors, DuplicateNestedKey) {
-  expect_file_error(R"({"cow_config": {"max_keys_per_node": 64}, "lsm_config": {"max_levels": 3, "max_levels": 4}})",
-                    R"(key "lsm_config.max_levels" appears more than once; accepted: each key once)");
+  expect_file_error(
+      R"({"cow_config": {"max_keys_per_node": 64}, "lsm_config": {"max_levels": 3, "max_levels": 4}})",
+      R"(key "lsm_config.max_levels" appears more than once; accepted: each key once)");
 }
 
 TEST_F(JsonConfigErrors, SameNameInDifferentSectionsIsNoDuplicate) {

@@ -42,9 +42,9 @@ TEST_F(Validate, EveryNumericKeyAtBothEndsAndJustOutside) {
       auto r = c.validate();
       ASSERT_FALSE(r.ok()) << key.path << " = " << v;
       EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument);
-      EXPECT_EQ(r.error().message, "config key \"" + std::string(key.path) + "\": value " + std::to_string(v) +
-                                       " is out of range; accepted: " + std::to_string(key.min) + ".." +
-                                       std::to_string(key.max));
+      EXPECT_EQ(r.error().message, "config key \"" + std::string(key.path) + "\": value " +
+                                       std::to_string(v) + " is out of range; accepted: " +
+                                       std::to_string(key.min) + ".." + std::to_string(key.max));
     }
   }
 }
@@ -53,11 +53,13 @@ TEST_F(Validate, MessageNamesTheOrigin) {
   PersistenceConfig c;
   c.lsm_config.max_levels = 0;
   c.origins["lsm_config.max_levels"] = ConfigSource::Environment;
-  EXPECT_EQ(c.validate().error().message,
-            R"(config key "lsm_config.max_levels": value 0 is out of range; accepted: 2..16 (set by environment variable ORBIT_LSM_MAX_LEVELS))");
+  EXPECT_EQ(
+      c.validate().error().message,
+      R"(config key "lsm_config.max_levels": value 0 is out of range; accepted: 2..16 (set by environment variable ORBIT_LSM_MAX_LEVELS))");
   c.origins["lsm_config.max_levels"] = ConfigSource::File;
-  EXPECT_EQ(c.validate().error().message,
-            R"(config key "lsm_config.max_levels": value 0 is out of range; accepted: 2..16 (set by the config file))");
+  EXPECT_EQ(
+      c.validate().error().message,
+      R"(config key "lsm_config.max_levels": value 0 is out of range; accepted: 2..16 (set by the config file))");
   c.origins["lsm_config.max_levels"] = ConfigSource::Default;
   EXPECT_EQ(c.validate().error().message,
             R"(config key "lsm_config.max_levels": value 0 is out of range; accepted: 2..16 (the default))");
@@ -66,22 +68,26 @@ TEST_F(Validate, MessageNamesTheOrigin) {
 TEST_F(Validate, EmptyDataDir) {
   PersistenceConfig c;
   c.data_dir.clear();
-  EXPECT_EQ(c.validate().error().message, R"(config key "data_dir": value "" is empty; accepted: a non-empty path)");
+  EXPECT_EQ(c.validate().error().message,
+            R"(config key "data_dir": value "" is empty; accepted: a non-empty path)");
 }
 
 TEST_F(Validate, EnumOutsideItsValues) {
   PersistenceConfig c;
   c.backend = static_cast<PersistenceBackend>(9);
-  EXPECT_EQ(c.validate().error().message,
-            R"(config key "backend": value 9 is not a backend; accepted: CowBTree, LsmTree, RocksDb (or cow, lsm, rocksdb; any case))");
+  EXPECT_EQ(
+      c.validate().error().message,
+      R"(config key "backend": value 9 is not a backend; accepted: CowBTree, LsmTree, RocksDb (or cow, lsm, rocksdb; any case))");
   c = PersistenceConfig{};
   c.durability = static_cast<DurabilityMode>(7);
-  EXPECT_EQ(c.validate().error().message,
-            R"(config key "durability": value 7 is not a durability mode; accepted: durable, buffered, none (any case))");
+  EXPECT_EQ(
+      c.validate().error().message,
+      R"(config key "durability": value 7 is not a durability mode; accepted: durable, buffered, none (any case))");
   c = PersistenceConfig{};
   c.io_backend = static_cast<IoBackend>(5);
-  EXPECT_EQ(c.validate().error().message,
-            R"(config key "io_backend": value 5 is not an I/O backend; accepted: auto, io_uring, asio (any case))");
+  EXPECT_EQ(
+      c.validate().error().message,
+      R"(config key "io_backend": value 5 is not an I/O backend; accepted: auto, io_uring, asio (any case))");
 }
 
 TEST_F(Validate, ToJsonHasTheSeedShapeAndEveryKey) {
@@ -142,7 +148,8 @@ TEST_F(Validate, ToJsonRoundTrips) {
   EXPECT_EQ(loaded->cow_config.max_keys_per_node, 4096u);
   EXPECT_EQ(loaded->origins.size(), 23u);
   // And through a file, for every backend.
-  for (auto backend : {PersistenceBackend::CowBTree, PersistenceBackend::LsmTree, PersistenceBackend::RocksDb}) {
+  for (auto backend :
+       {PersistenceBackend::CowBTree, PersistenceBackend::LsmTree, PersistenceBackend::RocksDb}) {
     PersistenceConfig c;
     c.backend = backend;
     auto from_file = config_from_json_file(write_file("round.json", c.to_json()), PersistenceConfig{});

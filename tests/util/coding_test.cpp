@@ -77,8 +77,8 @@ TEST(Coding, BigEndian64RoundTripAndOrder) {
 }
 
 TEST(Coding, Varint64RoundTripAtEveryBoundary) {
-  std::vector<std::uint64_t> values = {0, 1, 127, 128, 255, 256, 16383, 16384,
-                                       std::numeric_limits<std::uint64_t>::max()};
+  std::vector<std::uint64_t> values = {
+      0, 1, 127, 128, 255, 256, 16383, 16384, std::numeric_limits<std::uint64_t>::max()};
   for (int power = 0; power < 64; ++power) {
     std::uint64_t v = 1ull << power;
     values.push_back(v - 1);
@@ -234,7 +234,10 @@ TEST(Coding, RandomRoundTrip) {
   for (int i = 0; i < 5000; ++i) {
     std::uint64_t v = rng() >> (rng() % 64);
     values.push_back(v);
-    if (i % 2) put_varint64(buffer, v); else put_fixed64(buffer, v);
+    if (i % 2)
+      put_varint64(buffer, v);
+    else
+      put_fixed64(buffer, v);
   }
   Reader reader(buffer);
   for (int i = 0; i < 5000; ++i) {

@@ -31,9 +31,9 @@ TEST(Crc32c, Rfc3720Vectors) {
 
 TEST(Crc32c, Rfc3720IscsiReadCommand) {
   // RFC 3720 B.4: an iSCSI read command PDU, CRC 0xd9963a56.
-  const unsigned char pdu[48] = {0x01, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                 0x14, 0, 0, 0, 0, 0, 0x04, 0, 0, 0, 0, 0x14, 0, 0, 0, 0x18,
-                                 0x28, 0, 0, 0, 0, 0, 0, 0, 0x02, 0, 0, 0, 0, 0, 0, 0};
+  const unsigned char pdu[48] = {0x01, 0xc0, 0, 0, 0, 0, 0,    0, 0,    0, 0, 0,    0, 0, 0, 0,
+                                 0x14, 0,    0, 0, 0, 0, 0x04, 0, 0,    0, 0, 0x14, 0, 0, 0, 0x18,
+                                 0x28, 0,    0, 0, 0, 0, 0,    0, 0x02, 0, 0, 0,    0, 0, 0, 0};
   EXPECT_EQ(value(pdu, sizeof pdu), 0xd9963a56u);
   EXPECT_EQ(extend_portable(0, pdu, sizeof pdu), 0xd9963a56u);
 }
@@ -63,7 +63,7 @@ TEST(Crc32c, HardwareAndTableAgreeOnRandomBuffers) {
   std::vector<unsigned char> buffer(4096 + 64);
   for (auto& b : buffer) b = static_cast<unsigned char>(rng());
   for (int round = 0; round < 5000; ++round) {
-    std::size_t offset = rng() % 64;                     // every alignment
+    std::size_t offset = rng() % 64;                    // every alignment
     std::size_t length = rng() % (buffer.size() - 64);  // every length mod 8, up to 4 KiB
     std::uint32_t start = (round % 3 == 0) ? 0u : static_cast<std::uint32_t>(rng());
     const unsigned char* p = buffer.data() + offset;
@@ -85,8 +85,9 @@ TEST(Crc32c, ExtendComposes) {
   for (std::size_t split = 0; split <= data.size(); split += 37) {
     std::uint32_t first = value(data.data(), split);
     EXPECT_EQ(extend(first, data.data() + split, data.size() - split), whole) << "split " << split;
-    EXPECT_EQ(extend_portable(extend_portable(0, data.data(), split), data.data() + split, data.size() - split),
-              whole);
+    EXPECT_EQ(
+        extend_portable(extend_portable(0, data.data(), split), data.data() + split, data.size() - split),
+        whole);
   }
 }
 
