@@ -267,9 +267,19 @@ Task<void> Wal::enqueue(Writer& writer) {
   queue_.push_back(&writer);
   if (leader_active_) {
     co_await WriterAwaiter(writer);
-    if (writer.state == Writer::State::Done) co_return;
+    if (writer.state == Writer::State::Done) {
+      --resumes_pending_;
+      co_return;
+    }
+  } else {
+    leader_active_ = true;
+    if (resumes_pending_ > 0) {
+      // Writers of the batch that just finished are about to run; most
+      // append again at once. Let them queue first, so they share this
+      // batch instead of waiting a whole fdatasync for the next one.
+      co_await rt_.yield();
+    }
   }
-  leader_active_ = true;
   co_await lead(writer);
 }
 
@@ -288,7 +298,10 @@ Task<void> Wal::lead(Writer& self) {
   co_await commit(batch);
   for (Writer* w : batch) {
     w->state = Writer::State::Done;
-    if (w != &self) rt_.post(w->handle);
+    if (w != &self) {
+      ++resumes_pending_;
+      rt_.post(w->handle);
+    }
   }
   if (!queue_.empty()) {
     Writer* next = queue_.front();

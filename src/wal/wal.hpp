@@ -211,6 +211,7 @@ class Wal {
   std::uint64_t durable_lsn_ = 1;
   std::deque<Writer*> queue_;
   bool leader_active_ = false;
+  std::uint64_t resumes_pending_ = 0;  // finished writers posted but not yet resumed
   bool closed_ = false;
   std::unique_ptr<Error> failure_;  // set once: fail-stopped
   std::uint32_t active_replays_ = 0;
