@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace orbit {
 
@@ -37,7 +38,14 @@ struct Uuid {
   bool operator==(const Uuid&) const = default;
 };
 
+// Types with std::string members that users build inline in co_await
+// expressions have constructors, not aggregate initialization: g++ 12
+// miscompiles aggregate-initialized temporaries inside a co_await
+// expression (it frees a moved string twice). tests/api/gcc_coroutine_test.
 struct ActorKey {
+  ActorKey() = default;
+  ActorKey(Uuid id, std::string type) : actor_id(id), actor_type(std::move(type)) {}
+
   Uuid actor_id;
   std::string actor_type;
 

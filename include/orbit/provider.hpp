@@ -57,12 +57,21 @@ struct WriteBatch {
 };
 
 struct ScanOptions {
+  ScanOptions() = default;
+  explicit ScanOptions(std::size_t limit_, std::optional<ActorKey> start_after_ = std::nullopt)
+      : limit(limit_), start_after(std::move(start_after_)) {}
+
   std::size_t limit = 0;                    // 0 = no limit
   std::optional<ActorKey> start_after;      // resume a paged scan after this key
 };
 
-// What the actor system asks of the lease primitives.
+// What the actor system asks of the lease primitives. Constructors rather
+// than aggregates: see the note on ActorKey (g++ 12 and co_await).
 struct AcquireRequest {
+  AcquireRequest() = default;
+  AcquireRequest(ActorKey key_, std::string node_id_, Millis duration_, std::string custom_data_ = "{}")
+      : key(std::move(key_)), node_id(std::move(node_id_)), duration(duration_), custom_data(std::move(custom_data_)) {}
+
   ActorKey key;
   std::string node_id;
   Millis duration{0};
@@ -70,6 +79,10 @@ struct AcquireRequest {
 };
 
 struct RenewRequest {
+  RenewRequest() = default;
+  RenewRequest(ActorKey key_, std::string node_id_, std::uint64_t expected_version_, Millis duration_)
+      : key(std::move(key_)), node_id(std::move(node_id_)), expected_version(expected_version_), duration(duration_) {}
+
   ActorKey key;
   std::string node_id;
   std::uint64_t expected_version = 0;  // the version the caller holds
@@ -77,6 +90,10 @@ struct RenewRequest {
 };
 
 struct ReleaseRequest {
+  ReleaseRequest() = default;
+  ReleaseRequest(ActorKey key_, std::string node_id_, std::uint64_t expected_version_)
+      : key(std::move(key_)), node_id(std::move(node_id_)), expected_version(expected_version_) {}
+
   ActorKey key;
   std::string node_id;
   std::uint64_t expected_version = 0;
