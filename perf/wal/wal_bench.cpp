@@ -5,7 +5,8 @@
 // (b) RocksDB used directly with WriteOptions::sync = true, one thread per
 //     writer (capped by --rocksdb-max-threads).
 // Also: the WAL's two sync methods (write+fdatasync vs O_DSYNC) at 1 and 256
-// writers, to justify the default. Closed loop: each writer appends, waits
+// writers in alternating short rounds (the disk drifts), to justify the
+// default. WAL and RocksDB run back to back per writer count. Closed loop: each writer appends, waits
 // for its ack, appends again, for --seconds per point.
 //
 // Usage: wal_bench [--dir=PATH] [--seconds=S] [--writers=1,16,64,256,1024]
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -41,7 +43,7 @@ using orbit::metrics::LatencyHistogram;
 
 struct Flags {
   std::string dir = "/tmp/orbit-wal-bench";
-  double seconds = 3.0;
+  double seconds = 4.0;
   std::vector<int> writers{1, 16, 64, 256, 1024};
   int rocksdb_max_threads = 1024;
   orbit::io::BackendChoice backend = orbit::io::BackendChoice::IoUring;
@@ -119,7 +121,7 @@ Row device_baseline(const Flags& flags, bool prewritten) {
 // fresh segment open() starts with is filled, before anything is measured.
 std::unique_ptr<orbit::wal::Wal> open_warm_wal(const Flags& flags, orbit::io::Runtime& rt,
                                                orbit::wal::SyncMethod method) {
-  std::string dir = flags.dir + "/wal";
+  std::string dir = flags.dir + (method == orbit::wal::SyncMethod::OpenDsync ? "/wal-dsync" : "/wal");
   std::filesystem::remove_all(dir);
   orbit::wal::WalOptions options;
   options.dir = dir;
@@ -340,35 +342,53 @@ int main(int argc, char** argv) {
   print_row(rows.back());
   double device_p50 = static_cast<double>(rows[0].latency.percentile(50));
 
-  if (flags.method_compare) {
-    auto wal = open_warm_wal(flags, *rt, orbit::wal::SyncMethod::OpenDsync);
-    for (int w : {1, 256}) {
-      rows.push_back(wal_run(flags, *rt, wal.get(), w, "wal durable, O_DSYNC"));
-      print_row(rows.back());
-    }
-    (void)rt->block_on(wal->close());
-  }
-  std::vector<double> wal_ops;
   auto wal = open_warm_wal(flags, *rt, orbit::wal::SyncMethod::WriteThenDatasync);
+  if (flags.method_compare) {
+    // The disk's speed drifts (shared, throttled): alternate the two
+    // methods in short rounds and compare medians.
+    Flags short_run = flags;
+    short_run.seconds = std::max(0.5, flags.seconds / 5);
+    auto dsync = open_warm_wal(flags, *rt, orbit::wal::SyncMethod::OpenDsync);
+    for (int w : {1, 256}) {
+      std::vector<double> a, b, pa, pb;
+      for (int round = 0; round < 4; ++round) {
+        Row x = wal_run(short_run, *rt, wal.get(), w, "");
+        Row y = wal_run(short_run, *rt, dsync.get(), w, "");
+        a.push_back(x.ops_per_sec);
+        pa.push_back(us(x.latency.percentile(50)));
+        b.push_back(y.ops_per_sec);
+        pb.push_back(us(y.latency.percentile(50)));
+      }
+      auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+      };
+      std::printf("sync method, %4d writers, median of 4 alternating %.1f s rounds: write+fdatasync %.0f ops/s "
+                  "p50 %.1f us | O_DSYNC %.0f ops/s p50 %.1f us\n",
+                  w, short_run.seconds, median(a), median(pa), median(b), median(pb));
+    }
+    (void)rt->block_on(dsync->close());
+  }
   for (int w : flags.writers) {
     rows.push_back(wal_run(flags, *rt, wal.get(), w, "wal durable, write+fdatasync"));
     print_row(rows.back());
+    double wal_ops = rows.back().ops_per_sec;
     if (w == 1) {
       std::printf("  -> 1 writer p50 / device p50 = %.2fx\n",
                   static_cast<double>(rows.back().latency.percentile(50)) / device_p50);
     }
-    wal_ops.push_back(rows.back().ops_per_sec);
-  }
-  (void)rt->block_on(wal->close());
-  if (flags.rocksdb) {
-    for (std::size_t i = 0; i < flags.writers.size(); ++i) {
-      rows.push_back(rocksdb_run(flags, flags.writers[i]));
+    if (flags.rocksdb) {
+      rows.push_back(rocksdb_run(flags, w));
       print_row(rows.back());
-      std::printf("  -> wal / rocksdb throughput at %d writers = %.1fx\n", flags.writers[i],
-                  wal_ops[i] / rows.back().ops_per_sec);
+      std::printf("  -> wal / rocksdb throughput at %d writers = %.1fx\n", w, wal_ops / rows.back().ops_per_sec);
     }
   }
+  (void)rt->block_on(wal->close());
+  rows.push_back(device_baseline(flags, true));
+  rows.back().note = "measured again at the end";
+  print_row(rows.back());
   if (!flags.json.empty()) write_json(flags.json, rows);
   std::filesystem::remove_all(flags.dir + "/wal");
+  std::filesystem::remove_all(flags.dir + "/wal-dsync");
   return 0;
 }

@@ -178,7 +178,7 @@ Task<Result<void>> Wal::recover() {
   std::string path = path_of(segments_.back().number);
   io::OpenOptions rw;
   rw.write = true;
-  rw.dsync = options_.sync_method == SyncMethod::OpenDsync;
+  rw.dsync = use_dsync();
   auto file = co_await fs.open(path, rw);
   if (!file) co_return io_error(file.error(), "wal open " + path, file.message());
   file_ = std::move(file.value());
@@ -207,7 +207,7 @@ Task<Result<void>> Wal::create_segment(std::uint64_t number, std::uint64_t first
   std::string path = path_of(number);
   io::OpenOptions rw;
   rw.write = true;
-  rw.dsync = options_.sync_method == SyncMethod::OpenDsync;
+  rw.dsync = use_dsync();
   bool recycled = false;
   if (!free_segments_.empty()) {
     std::uint64_t old = free_segments_.back();
@@ -373,7 +373,7 @@ Task<void> Wal::commit(std::vector<Writer*>& batch) {
 
   iovec iov{batch_buffer_.data(), batch_buffer_.size()};
   std::span<const iovec> buffers(&iov, 1);
-  bool datasync = want_sync && options_.sync_method == SyncMethod::WriteThenDatasync;
+  bool datasync = want_sync && !use_dsync();
   auto written = datasync ? co_await file_->write_and_datasync(buffers, write_offset_)
                           : co_await file_->writev_at(buffers, write_offset_);
   if (!written) {
@@ -388,7 +388,7 @@ Task<void> Wal::commit(std::vector<Writer*>& batch) {
   }
   write_offset_ += batch_buffer_.size();
   next_lsn_ += records;
-  bool durable = want_sync || options_.sync_method == SyncMethod::OpenDsync;
+  bool durable = want_sync || use_dsync();
   if (durable) {
     durable_lsn_ = next_lsn_;
     file_dirty_ = false;

@@ -47,6 +47,8 @@ enum class Durability : std::uint8_t {
   None,      // ack after write; never fdatasync unless sync() is called (benchmarks)
 };
 
+// How Durability::Durable makes a batch durable (other modes always use
+// plain writes and fdatasync). wal_bench measures both on the target disk.
 enum class SyncMethod : std::uint8_t {
   WriteThenDatasync,  // write + fdatasync, linked in one submission on io_uring
   OpenDsync,          // segments opened O_DSYNC: each write returns durable
@@ -196,6 +198,9 @@ class Wal {
   void fail_stop(const Error& error);
   Result<void> check_open() const;
   std::string path_of(std::uint64_t number) const;
+  bool use_dsync() const noexcept {
+    return options_.sync_method == SyncMethod::OpenDsync && options_.durability == Durability::Durable;
+  }
   io::FileSystem& fs() const noexcept { return options_.file_system ? *options_.file_system : rt_.fs(); }
 
   io::Runtime& rt_;
