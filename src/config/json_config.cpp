@@ -74,7 +74,9 @@ class JsonReader {
             duplicates.see(event, parsed);
             return true;
           });
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+      // parse_error (syntax, with line and column) or out_of_range (a number
+      // too large even for a double, e.g. 1e400).
       return fail("malformed JSON: " + strip_exception_id(e.what()));
     }
     // nlohmann keeps the last of two equal keys; a file saying two things is an error.

@@ -320,6 +320,12 @@ TEST_F(JsonConfigErrors, TrailingCommaIsMalformed) {
       "unexpected '}'; expected string literal");
 }
 
+// Found by tests/config/json_config_fuzz.cpp: nlohmann reports this one with
+// out_of_range, not parse_error.
+TEST_F(JsonConfigErrors, NumberTooLargeForADouble) {
+  expect_file_error(R"({"sync_interval_ms": 1e400})", "malformed JSON: number overflow parsing '1e400'");
+}
+
 TEST_F(JsonConfigErrors, EmptyFileIsMalformed) {
   expect_file_error(
       "",
