@@ -67,6 +67,12 @@ std::optional<std::uint64_t> parse_number_with_suffix(std::string_view name, std
 std::optional<std::uint64_t> parse_segment_file_name(std::string_view name) {
   return parse_number_with_suffix(name, ".wal");
 }
+bool is_free_segment_file_name(std::string_view name) {
+  constexpr std::string_view kSuffix = ".wal.free";
+  return name.size() > kSuffix.size() && name.substr(name.size() - kSuffix.size()) == kSuffix &&
+         name.find('/') == std::string_view::npos;
+}
+
 std::optional<std::uint64_t> parse_free_segment_file_name(std::string_view name) {
   return parse_number_with_suffix(name, ".wal.free");
 }

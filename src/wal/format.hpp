@@ -67,5 +67,7 @@ std::string free_segment_file_name(std::uint64_t number);
 // The number in a segment file name, or nullopt for other names.
 std::optional<std::uint64_t> parse_segment_file_name(std::string_view name);
 std::optional<std::uint64_t> parse_free_segment_file_name(std::string_view name);
+// Any "*.wal.free" name: freed segments and prepared spares ("spare-000007.wal.free").
+bool is_free_segment_file_name(std::string_view name);
 
 }  // namespace orbit::wal

@@ -88,6 +88,24 @@ void Wal::fail_stop(const Error& error) {
 
 // ---- open ----------------------------------------------------------------
 
+namespace {
+// True if bytes [from, to) of `file` are all zero.
+Task<Result<bool>> rest_is_zero(io::File& file, std::uint64_t from, std::uint64_t to) {
+  std::string chunk;
+  for (std::uint64_t offset = from; offset < to;) {
+    chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(1 << 20, to - offset)));
+    auto n = co_await file.read_at(std::as_writable_bytes(std::span<char>(chunk.data(), chunk.size())), offset);
+    if (!n) co_return io_error(n.error(), where(file.path(), offset) + ": read", n.message());
+    if (n.value() == 0) break;
+    for (std::size_t i = 0; i < n.value(); ++i) {
+      if (chunk[i] != 0) co_return false;
+    }
+    offset += n.value();
+  }
+  co_return true;
+}
+}  // namespace
+
 Task<Result<std::unique_ptr<Wal>>> Wal::open(io::Runtime& runtime, WalOptions options) {
   co_await runtime.schedule();
   if (options.dir.empty()) co_return make_error(ErrorCode::InvalidArgument, "wal dir is empty");
@@ -106,6 +124,7 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open(io::Runtime& runtime, WalOptions op
     wal->background_running_ = true;
     runtime.spawn(wal->background_sync());
   }
+  wal->maybe_prepare_spare();
   co_return std::move(wal);
 }
 
@@ -120,9 +139,9 @@ Task<Result<void>> Wal::recover() {
   for (const auto& name : names.value()) {
     if (auto n = parse_segment_file_name(name)) {
       numbers.push_back(*n);
-    } else if (auto f = parse_free_segment_file_name(name)) {
+    } else if (is_free_segment_file_name(name)) {
       if (free_segments_.size() < options_.recycle) {
-        free_segments_.push_back(*f);
+        free_segments_.push_back(name);
       } else if (auto removed = co_await fs.remove(dir + "/" + name); !removed) {
         co_return io_error(removed.error(), "wal remove " + dir + "/" + name, removed.message());
       }
@@ -182,7 +201,15 @@ Task<Result<void>> Wal::recover() {
   auto file = co_await fs.open(path, rw);
   if (!file) co_return io_error(file.error(), "wal open " + path, file.message());
   file_ = std::move(file.value());
-  if (stats.tail_truncated) {
+  bool zero_tail = false;
+  if (stats.tail_truncated && stats.tail_reason == "zero-filled space") {
+    // A prepared (zero-filled) segment: keep the zeros, appends overwrite
+    // them. Leftovers that are not zero would be truncated below.
+    auto zero = co_await rest_is_zero(*file_, end->end_offset, end->end_offset + stats.tail_bytes_dropped);
+    if (!zero) co_return std::move(zero).error();
+    zero_tail = zero.value();
+  }
+  if (stats.tail_truncated && !zero_tail) {
     auto cut = co_await file_->truncate(end->end_offset);
     if (!cut) co_return io_error(cut.error(), where(path, end->end_offset) + ": truncate torn tail", cut.message());
     if (options_.preallocate) {
@@ -209,10 +236,12 @@ Task<Result<void>> Wal::create_segment(std::uint64_t number, std::uint64_t first
   rw.write = true;
   rw.dsync = use_dsync();
   bool recycled = false;
+  bool spare = false;
   if (!free_segments_.empty()) {
-    std::uint64_t old = free_segments_.back();
+    std::string old = free_segments_.back();
     free_segments_.pop_back();
-    std::string from = options_.dir + "/" + free_segment_file_name(old);
+    spare = old.starts_with("spare-");
+    std::string from = options_.dir + "/" + old;
     auto renamed = co_await fs.rename(from, path);
     if (!renamed) co_return io_error(renamed.error(), "wal rename " + from + " to " + path, renamed.message());
     recycled = true;
@@ -241,8 +270,50 @@ Task<Result<void>> Wal::create_segment(std::uint64_t number, std::uint64_t first
   write_offset_ = kSegmentHeaderSize;
   file_dirty_ = false;
   stats_.bytes_written += header.size();
-  ++(recycled ? stats_.segments_recycled : stats_.segments_created);
+  if (!spare) ++(recycled ? stats_.segments_recycled : stats_.segments_created);
+  maybe_prepare_spare();
   co_return Result<void>();
+}
+
+void Wal::maybe_prepare_spare() {
+  if (!options_.prepare_spare || options_.recycle == 0 || !free_segments_.empty() || spare_running_ || closed_ ||
+      failure_) {
+    return;
+  }
+  spare_running_ = true;
+  rt_.spawn(prepare_spare());
+}
+
+Task<void> Wal::prepare_spare() {
+  // Runs beside the commit path (other file, same loop). Failures only mean
+  // the next segment is a plain fallocated one.
+  std::string name = "spare-" + segment_file_name(segments_.back().number + 1 + spare_id_++) + ".free";
+  std::string path = options_.dir + "/" + name;
+  io::OpenOptions create;
+  create.write = true;
+  create.create = true;
+  create.exclusive = true;
+  bool ok = false;
+  auto file = co_await fs().open(path, create);
+  if (file) {
+    ok = (co_await file.value()->allocate(0, options_.segment_size)).ok();
+    std::string zeros(std::min<std::uint64_t>(options_.segment_size, 1 << 20), '\0');
+    for (std::uint64_t offset = 0; ok && offset < options_.segment_size && !closed_; offset += zeros.size()) {
+      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), options_.segment_size - offset));
+      ok = (co_await file.value()->write_at(std::as_bytes(std::span<const char>(zeros.data(), n)), offset)).ok();
+    }
+    ok = ok && !closed_ && (co_await file.value()->datasync()).ok();
+    (void)co_await file.value()->close();
+    ok = ok && (co_await fs().sync_dir(options_.dir)).ok();
+    if (ok) {
+      free_segments_.push_back(name);
+      ++stats_.segments_created;
+    } else {
+      (void)co_await fs().remove(path);
+    }
+  }
+  spare_running_ = false;
+  if (spare_waiter_) rt_.post(std::exchange(spare_waiter_, {}));
 }
 
 Task<Result<void>> Wal::roll(std::uint64_t first_lsn) {
@@ -496,6 +567,7 @@ Task<Result<void>> Wal::close() {
     sync_cancel_.cancel();
     if (background_running_) co_await HandleSlotAwaiter{&background_waiter_};
   }
+  if (spare_running_) co_await HandleSlotAwaiter{&spare_waiter_};
   Result<void> outcome;
   if (failure_) {
     outcome = make_error(ErrorCode::Unavailable, "wal " + options_.dir +
@@ -541,7 +613,7 @@ Task<Result<void>> Wal::truncate_before(std::uint64_t checkpoint_lsn) {
       std::string to = options_.dir + "/" + free_segment_file_name(number);
       auto renamed = co_await fs.rename(path, to);
       if (!renamed) co_return io_error(renamed.error(), "wal rename " + path + " to " + to, renamed.message());
-      free_segments_.push_back(number);
+      free_segments_.push_back(free_segment_file_name(number));
       ++keep;
     } else {
       auto removed = co_await fs.remove(path);

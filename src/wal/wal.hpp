@@ -75,6 +75,11 @@ struct WalOptions {
   // as new segments (rename + overwrite: fdatasync then has no file-size or
   // extent metadata to flush). 0 deletes them.
   std::uint32_t recycle = 2;
+  // When no freed segment is waiting, prepare a spare in the background: a
+  // new file, fallocated and written full of zeros, so the next segment is
+  // overwrite-only too. Requires recycle > 0. Tests that destroy a Wal
+  // without close() (power-loss simulation) turn it off.
+  bool prepare_spare = true;
   RecoveryMode recovery = RecoveryMode::Strict;
   // The file system to use (tests pass a fault-injecting one); null: the runtime's.
   io::FileSystem* file_system = nullptr;
@@ -96,6 +101,8 @@ struct ReplayStats {
   std::uint64_t next_lsn = 0;       // LSN after the end of the replayed log
   std::uint32_t segments = 0;       // segment files read
   // What open() cut off the end of the log (a torn or zero-filled tail).
+  // The file is truncated at tail_offset, unless everything after it is
+  // zeros (a prepared segment): appends overwrite those.
   bool tail_truncated = false;
   std::string tail_segment;         // file name
   std::uint64_t tail_offset = 0;    // where the log now ends in it
@@ -132,6 +139,8 @@ class Wal {
   // Corruption if a damaged record is followed by valid ones (Strict mode).
   static Task<Result<std::unique_ptr<Wal>>> open(io::Runtime& runtime, WalOptions options);
 
+  // REQUIRES: close() has completed, unless the log has no background work
+  // (Durability::Buffered and prepare_spare both start background tasks).
   ~Wal();
   Wal(const Wal&) = delete;
   Wal& operator=(const Wal&) = delete;
@@ -163,6 +172,8 @@ class Wal {
   // Every record below this LSN is on stable storage.
   std::uint64_t durable_lsn() const noexcept { return durable_lsn_; }
   WalStats stats() const noexcept { return stats_; }
+  // What open() found at the end of the log (tail_* fields).
+  const ReplayStats& recovery_stats() const noexcept { return open_stats_; }
   const WalOptions& options() const noexcept { return options_; }
 
  private:
@@ -188,6 +199,8 @@ class Wal {
   Task<Result<void>> roll(std::uint64_t first_lsn);
   Task<Result<void>> create_segment(std::uint64_t number, std::uint64_t first_lsn);
   Task<void> background_sync();
+  void maybe_prepare_spare();
+  Task<void> prepare_spare();
   // Reads one segment. stop_lsn: first LSN of the next segment (UINT64_MAX
   // for the last); limit: bytes of the file to read (UINT64_MAX: its size).
   // at_open: a damaged tail of the last segment is reported in stats.tail_*
@@ -207,7 +220,7 @@ class Wal {
   WalOptions options_;
 
   std::vector<Segment> segments_;            // live, ascending; back() is being written
-  std::vector<std::uint64_t> free_segments_; // recyclable files (*.wal.free)
+  std::vector<std::string> free_segments_;   // recyclable file names (*.wal.free)
   std::unique_ptr<io::File> file_;           // segment_.back()
   std::uint64_t write_offset_ = 0;           // end of the last completed write in file_
   bool file_dirty_ = false;                  // written since its last fdatasync
@@ -230,6 +243,9 @@ class Wal {
   bool background_running_ = false;
   std::coroutine_handle<> background_waiter_;
   std::coroutine_handle<> drain_waiter_;
+  bool spare_running_ = false;
+  std::uint64_t spare_id_ = 0;
+  std::coroutine_handle<> spare_waiter_;
 };
 
 }  // namespace orbit::wal

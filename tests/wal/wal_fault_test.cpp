@@ -23,6 +23,7 @@ class WalFaultTest : public WalTest {
   WalOptions fault_options(FaultFileSystem& fs) {
     WalOptions o = options();
     o.file_system = &fs;
+    o.prepare_spare = false;  // Wals are destroyed without close() to simulate power loss
     return o;
   }
   std::vector<std::string> payloads(int first, int n, std::size_t size = 128) {
