@@ -7,12 +7,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "orbit/config.hpp"
@@ -30,7 +30,7 @@ using nlohmann::json;
 struct DuplicateKeyFinder {
   struct Object {
     std::string path;
-    std::vector<std::string> keys;
+    std::set<std::string> keys;
   };
   std::vector<Object> open;
   std::string last_key;
@@ -48,10 +48,8 @@ struct DuplicateKeyFinder {
       case json::parse_event_t::key: {
         last_key = parsed.get<std::string>();
         if (open.empty()) break;
-        auto& keys = open.back().keys;
-        if (!first && std::find(keys.begin(), keys.end(), last_key) != keys.end())
+        if (!open.back().keys.insert(last_key).second && !first)
           first = open.back().path.empty() ? last_key : open.back().path + "." + last_key;
-        keys.push_back(last_key);
         break;
       }
       default:
@@ -79,12 +77,12 @@ class JsonReader {
       // too large even for a double, e.g. 1e400).
       return fail("malformed JSON: " + strip_exception_id(e.what()));
     }
-    // nlohmann keeps the last of two equal keys; a file saying two things is an error.
-    if (duplicates.first)
-      return fail("key \"" + *duplicates.first + "\" appears more than once; accepted: each key once");
     if (!root.is_object())
       return fail("the top level is " + describe(root) +
                   ", not a JSON object; accepted keys: " + config_detail::accepted_keys(""));
+    // nlohmann keeps the last of two equal keys; a file saying two things is an error.
+    if (duplicates.first)
+      return fail("key \"" + *duplicates.first + "\" appears more than once; accepted: each key once");
     for (const auto& [name, value] : root.items()) {
       if (is_section(name)) {
         if (!value.is_object())
