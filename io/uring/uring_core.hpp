@@ -59,6 +59,7 @@ class Core {
  private:
   bool setup(int* error, std::string* why);
   void arm_wakeup();
+  void wake();  // any thread: make the loop's io_uring_enter return
   void flush_overflow();
   void reap();
   bool idle_and_stopping();

@@ -217,10 +217,12 @@ void Core::post(std::coroutine_handle<> handle) {
     std::lock_guard lock(posted_mutex_);
     posted_.push_back(handle);
   }
-  if (sleeping_.exchange(false)) {
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
-  }
+  if (sleeping_.exchange(false)) wake();
+}
+
+void Core::wake() {
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
 }
 
 void Core::run_on_worker(std::function<void()> fn, std::coroutine_handle<> done) {
@@ -229,16 +231,15 @@ void Core::run_on_worker(std::function<void()> fn, std::coroutine_handle<> done)
     fn();
     post(done);
     worker_jobs_.fetch_sub(1);  // after post: the loop sees the handle first
+    // A loop that is stopping may have found this job still counted and gone
+    // back to sleep: wake it to re-check. (request_stop wakes it otherwise.)
+    if (stopping_.load()) wake();
   });
 }
 
 void Core::request_stop() {
   stopping_.store(true, std::memory_order_release);
-  if (!on_loop_thread()) {
-    // Wake the loop so it re-checks; an empty wake is harmless.
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
-  }
+  if (!on_loop_thread()) wake();  // let it re-check; a spurious wake is harmless
 }
 
 namespace {
