@@ -30,8 +30,8 @@ class RuntimeSuite : public RuntimeTest {};
 // Goal: 100000 awaits, in sequence and nested 100000 deep, finish without
 // growing the stack (symmetric transfer) on the loop thread.
 TEST_P(RuntimeSuite, DeepAwaitChainsDoNotOverflowTheStack) {
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "ASan instrumentation stops GCC from making symmetric transfer a tail call";
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "sanitizer instrumentation stops GCC from making symmetric transfer a tail call";
 #endif
   EXPECT_EQ(rt->block_on(many_sequential_awaits(100000)), 100000L * 99999 / 2);
   EXPECT_EQ(rt->block_on(nested(100000)), 100000);
