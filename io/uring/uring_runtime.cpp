@@ -18,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <future>
@@ -64,6 +65,13 @@ bool Core::setup(int* error, std::string* why) {
     return false;
   }
   ring_ready_ = true;
+
+  // fsync and buffered-write punts run on the kernel's io-wq, whose bounded
+  // pool defaults to 4 x CPUs: on a 2-core box only 8 fdatasyncs would be in
+  // flight however many coroutines wait. Let as many run as the ring holds
+  // (capped), like one thread per writer would. Best effort (5.15+).
+  unsigned workers[2] = {std::min(options_.queue_depth, 64u), 0};
+  (void)io_uring_register_iowq_max_workers(&ring_, workers);
 
   // Refuse kernels that lack an opcode we rely on, rather than fail later.
   if (io_uring_probe* probe = io_uring_get_probe_ring(&ring_)) {
@@ -121,7 +129,12 @@ void Core::run(int* setup_error, std::string* why, std::promise<void>* started) 
       std::lock_guard lock(posted_mutex_);
       if (!posted_.empty()) may_sleep = false;
     }
-    int rc = may_sleep ? io_uring_submit_and_wait(&ring_, 1) : io_uring_submit_and_get_events(&ring_);
+    int rc = 0;
+    if (may_sleep) {
+      rc = io_uring_submit_and_wait(&ring_, 1);
+    } else if (io_uring_sq_ready(&ring_) > 0 || inflight_ > 0) {
+      rc = io_uring_submit_and_get_events(&ring_);
+    }  // else: only posted work is pending and nothing can complete; skip the syscall
     sleeping_.store(false);
     if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME) {
       std::fprintf(stderr, "orbit-io: io_uring_enter failed: %s\n", std::strerror(-rc));
