@@ -5,6 +5,11 @@
 // FileSystem bound to it, and a small worker pool for calls that block or
 // burn CPU. Two implementations: io_uring (io/uring) and Asio (io/asio).
 //
+// Destroying a Runtime on its own loop thread (from one of its coroutines)
+// does not deadlock: the destructor returns at once and the loop ends by
+// itself once its spawned tasks finish; those tasks must not touch fs() or
+// net() after that point (they die with the Runtime object).
+//
 // Threading: post(), spawn() and schedule() may be called from any thread;
 // everything else, and every coroutine the runtime resumes, runs on the loop
 // thread. Completions are taken off the kernel's queue before any coroutine

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <future>
@@ -186,6 +187,7 @@ void Core::arm_wakeup() {
 }
 
 void Core::submit(Op* op) {
+  assert(on_loop_thread() && "io_uring ops must be awaited on the runtime's loop thread");
   inflight_ += op->remaining;
   if (overflow_head_ == nullptr && io_uring_sq_space_left(&ring_) >= op->sqes) {
     io_uring_sqe* sqes[2] = {};
