@@ -146,6 +146,7 @@ RocksDbStore::RocksDbStore(PersistenceConfig config, std::unique_ptr<io::Runtime
       db_(std::move(db)),
       live_(live),
       recovery_time_(recovery_time) {
+  memtable_bytes_.store(int_property(*db_, "rocksdb.cur-size-all-mem-tables"));
   write_options_.sync = config_.durability == DurabilityMode::Durable;
   write_options_.disableWAL = false;
   if (config_.durability == DurabilityMode::Buffered) {
@@ -197,7 +198,7 @@ std::optional<Error> RocksDbStore::check_open() const {
 
 std::uint64_t RocksDbStore::memory_used() const noexcept {
   std::uint64_t bytes = setup_.block_cache ? setup_.block_cache->GetUsage() : 0;
-  if (db_) bytes += int_property(*db_, "rocksdb.cur-size-all-mem-tables");
+  if (db_) bytes += memtable_bytes_.load(std::memory_order_relaxed);
   return bytes;
 }
 
@@ -251,7 +252,9 @@ Task<void> RocksDbStore::commit_loop() {
     const rocksdb::WriteOptions options = write_options_;
     GroupOutcome outcome = co_await runtime().offload([&]() noexcept {
       try {
-        return commit_group(*db, options, std::span<PendingWrite*>(writes));
+        GroupOutcome committed = commit_group(*db, options, std::span<PendingWrite*>(writes));
+        memtable_bytes_.store(int_property(*db, "rocksdb.cur-size-all-mem-tables"), std::memory_order_relaxed);
+        return committed;
       } catch (const std::exception& e) {
         for (PendingWrite* w : writes)
           if (!w->error) w->error = make_error(ErrorCode::IOError, std::string("commit: internal error: ") + e.what());
@@ -418,7 +421,9 @@ Task<Result<void>> RocksDbStore::do_checkpoint() {
   rocksdb::Status status = co_await runtime().offload([&] {
     rocksdb::FlushOptions options;
     options.wait = true;
-    return db->Flush(options);
+    rocksdb::Status flushed = db->Flush(options);
+    memtable_bytes_.store(int_property(*db, "rocksdb.cur-size-all-mem-tables"), std::memory_order_relaxed);
+    return flushed;
   });
   if (!status.ok()) co_return to_error(status, "flush the memtable in data_dir '" + config_.data_dir + "'");
   ++checkpoints_;

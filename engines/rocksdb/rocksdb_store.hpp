@@ -16,6 +16,7 @@
 // sync_interval_ms; in mode None nothing syncs (the WAL is still written).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
@@ -131,6 +132,9 @@ class RocksDbStore final : public ProviderBase {
   std::uint64_t bytes_read_ = 0;
   std::uint64_t checkpoints_ = 0;
   std::chrono::microseconds recovery_time_{0};
+  // Memtable bytes, read on a worker after each write group (the property
+  // takes RocksDB's DB mutex, which the loop thread must not wait for).
+  std::atomic<std::uint64_t> memtable_bytes_{0};
 };
 
 }  // namespace orbit::rocksdb_engine

@@ -235,16 +235,21 @@ TEST_F(RocksDbStoreTest, ManyWritersOfOneKeyInOneGroupKeepOneIndexEntry) {
   // 8 threads x 40 stores of the same key, each from another node and with
   // another expiry: groups will hold several writes of the key at once.
   std::vector<std::thread> threads;
+  std::atomic<std::uint32_t> largest_group{0};
   for (int t = 0; t < 8; ++t)
-    threads.emplace_back([&store, t] {
+    threads.emplace_back([&store, &largest_group, t] {
       for (int i = 0; i < 40; ++i) {
         Lease lease = lease_of(1, "node-" + std::to_string(t));
         lease.expires_at += seconds(i * 8 + t);
         auto r = sync_wait(store.store_lease(lease));
         EXPECT_TRUE(r.ok()) << r.error().to_string();
+        std::uint32_t seen = largest_group.load();
+        while (r.metrics().batch_records > seen && !largest_group.compare_exchange_weak(seen, r.metrics().batch_records)) {
+        }
       }
     });
   for (auto& thread : threads) thread.join();
+  EXPECT_GT(largest_group.load(), 1u) << "no write group held more than one writer: the overlay went untested";
   auto current = sync_wait(store.get_lease(lease_of(1).key));
   ASSERT_TRUE(current.ok());
   std::size_t by_node = 0;
