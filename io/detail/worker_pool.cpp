@@ -19,13 +19,17 @@ WorkerPool::WorkerPool(unsigned threads, const std::string& name) {
   }
 }
 
-WorkerPool::~WorkerPool() {
+WorkerPool::~WorkerPool() { join(); }
+
+void WorkerPool::join() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 void WorkerPool::submit(std::function<void()> job) {

@@ -22,6 +22,9 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   void submit(std::function<void()> job);
+  // Finishes the queued jobs and joins the threads (idempotent; the
+  // destructor calls it).
+  void join();
 
  private:
   void run();

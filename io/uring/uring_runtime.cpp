@@ -39,6 +39,9 @@ constexpr std::uint64_t kWakeTag = 1;  // user_data of the eventfd read (no Op i
 Core::Core(const RuntimeOptions& options) : options_(options), workers_(options.worker_threads, options.name) {}
 
 Core::~Core() {
+  // First: a worker may still be inside a finished job's tail (post, wake),
+  // which uses the eventfd and the posted queue.
+  workers_.join();
   if (ring_ready_) io_uring_queue_exit(&ring_);
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
