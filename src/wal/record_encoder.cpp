@@ -9,16 +9,7 @@
 
 namespace orbit::wal {
 
-namespace {
-std::size_t varint_length(std::uint64_t v) {
-  std::size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-}  // namespace
+using coding::varint_length;
 
 std::uint64_t RecordEncoder::max_encoded_size(std::uint64_t payload_size) {
   constexpr std::uint64_t kPerBlock = kBlockSize - kFragmentHeaderSize;

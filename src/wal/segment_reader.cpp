@@ -42,6 +42,14 @@ Task<Result<std::size_t>> SegmentReader::load(std::uint64_t pos) {
   co_return static_cast<std::size_t>(end > pos ? end - pos : 0);
 }
 
+std::optional<std::size_t> SegmentReader::cached(std::uint64_t pos) const {
+  if (pos >= limit_) return std::size_t{0};
+  std::uint64_t block_start = pos - pos % kBlockSize;
+  if (!chunk_valid_ || block_start < chunk_start_ || block_start >= chunk_start_ + chunk_.size()) return std::nullopt;
+  std::uint64_t end = std::min<std::uint64_t>({block_start + kBlockSize, limit_, chunk_start_ + chunk_.size()});
+  return static_cast<std::size_t>(end > pos ? end - pos : 0);
+}
+
 SegmentReader::Parse SegmentReader::parse_at(std::uint64_t pos, std::size_t available, Header& h,
                                              std::string* why) const {
   const char* p = chunk_.data() + (pos - chunk_start_);
@@ -100,11 +108,15 @@ Task<Result<SegmentReader::Step>> SegmentReader::next(LogicalRecord& out) {
       pos_ += left_in_block;  // block trailer
       continue;
     }
-    auto available = co_await load(pos_);
-    if (!available) co_return std::move(available).error();
+    std::optional<std::size_t> available = cached(pos_);
+    if (!available) {
+      auto loaded = co_await load(pos_);
+      if (!loaded) co_return std::move(loaded).error();
+      available = loaded.value();
+    }
     Header h;
     std::string why;
-    switch (parse_at(pos_, available.value(), h, &why)) {
+    switch (parse_at(pos_, *available, h, &why)) {
       case Parse::Zero:
         if (in_record) co_return stop(Step::Bad, record_start, "record cut short by zero-filled space");
         co_return stop(Step::End, pos_, "zero-filled space");
@@ -168,9 +180,13 @@ Task<Result<std::optional<SegmentReader::Fragment>>> SegmentReader::find_newer_f
   std::optional<Fragment> evidence;
   for (std::uint64_t c = next_candidate(stop_offset_); c + kFragmentHeaderSize <= limit_; c = next_candidate(c)) {
     if (kBlockSize - c % kBlockSize < kFragmentHeaderSize) continue;
-    auto available = co_await load(c);
-    if (!available) co_return std::move(available).error();
-    if (available.value() < kFragmentHeaderSize) continue;
+    std::optional<std::size_t> available = cached(c);
+    if (!available) {
+      auto loaded = co_await load(c);
+      if (!loaded) co_return std::move(loaded).error();
+      available = loaded.value();
+    }
+    if (*available < kFragmentHeaderSize) continue;
     const char* p = chunk_.data() + (c - chunk_start_);
     // Cheap filter before the checksum: a fragment type and a plausible LSN.
     std::uint8_t type = static_cast<std::uint8_t>(p[6]);
@@ -179,7 +195,7 @@ Task<Result<std::optional<SegmentReader::Fragment>>> SegmentReader::find_newer_f
     if (coding::decode_fixed64(p + 7) < next_lsn_) continue;
     Header h;
     std::string why;
-    if (parse_at(c, available.value(), h, &why) != Parse::Ok) continue;
+    if (parse_at(c, *available, h, &why) != Parse::Ok) continue;
     bool start = is_start(static_cast<FragmentKind>(h.type & kKindMask));
     if (start ? h.lsn >= next_lsn_ : h.lsn > next_lsn_) {
       // A piece of a record written after the damaged one: corruption for

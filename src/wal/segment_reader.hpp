@@ -75,6 +75,9 @@ class SegmentReader {
   };
   // Makes the block holding `pos` readable; returns bytes available from pos in its block.
   Task<Result<std::size_t>> load(std::uint64_t pos);
+  // The same without I/O when that block is already loaded (nullopt if not):
+  // hot loops must not create a coroutine per fragment or per byte.
+  std::optional<std::size_t> cached(std::uint64_t pos) const;
   Parse parse_at(std::uint64_t pos, std::size_t available, Header& header, std::string* why) const;
   Step stop(Step step, std::uint64_t offset, std::string reason);
 

@@ -172,7 +172,7 @@ Task<Result<void>> Wal::recover() {
       continue;
     }
     if (last && (state == HeaderState::Uninitialized || state == HeaderState::Valid)) {
-      co_await file.value()->close();
+      (void)co_await file.value()->close();
       if (auto removed = co_await fs.remove(path); !removed) {
         co_return io_error(removed.error(), "wal remove " + path, removed.message());
       }

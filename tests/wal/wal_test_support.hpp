@@ -103,6 +103,10 @@ class WalTest : public ::testing::TestWithParam<io::BackendChoice> {
     return out;
   }
 
+  // Reads the Wal's durable LSN on its loop thread.
+  std::uint64_t durable_lsn(Wal& wal) { return run(read_durable_lsn(&wal)); }
+  static Task<std::uint64_t> read_durable_lsn(Wal* wal) { co_return wal->durable_lsn(); }
+
   std::string segment_path(std::uint64_t number) const {
     char name[32];
     std::snprintf(name, sizeof(name), "/%06llu.wal", static_cast<unsigned long long>(number));
