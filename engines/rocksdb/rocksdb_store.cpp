@@ -204,8 +204,18 @@ std::uint64_t RocksDbStore::memory_used() const noexcept {
 
 // ---- Writes ------------------------------------------------------------------
 
+std::optional<Error> RocksDbStore::check_writable() const {
+  if (auto e = check_open()) return e;
+  // After a failed WAL sync the log's state is unknown: stop acknowledging
+  // writes rather than pretend they are durable.
+  if (flusher_ && flusher_->error)
+    return make_error(flusher_->error->code, "the RocksDb store in data_dir '" + config_.data_dir +
+                                                 "' stopped accepting writes: " + flusher_->error->message);
+  return std::nullopt;
+}
+
 Task<Result<void>> RocksDbStore::submit(PendingWrite write) {
-  if (auto e = check_open()) co_return std::move(*e);
+  if (auto e = check_writable()) co_return std::move(*e);
   ActiveOp active(*this);
   QueuedWrite queued;
   queued.write = std::move(write);
@@ -406,7 +416,7 @@ Task<Result<StorageStats>> RocksDbStore::do_stats() {
 }
 
 Task<Result<void>> RocksDbStore::do_flush() {
-  if (auto e = check_open()) co_return std::move(*e);
+  if (auto e = check_writable()) co_return std::move(*e);
   ActiveOp active(*this);
   std::shared_ptr<rocksdb::DB> db = db_;
   rocksdb::Status status = co_await runtime().offload([&] { return db->FlushWAL(/*sync=*/true); });

@@ -107,6 +107,8 @@ class RocksDbStore final : public ProviderBase {
                std::shared_ptr<rocksdb::DB> db, LiveSet live, std::chrono::microseconds recovery_time);
 
   std::optional<Error> check_open() const;
+  // check_open, and no failed background WAL sync (buffered mode).
+  std::optional<Error> check_writable() const;
   Task<Result<void>> submit(PendingWrite write);
   Task<void> commit_loop();
   Task<void> wait_until_idle();

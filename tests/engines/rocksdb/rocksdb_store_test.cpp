@@ -100,6 +100,22 @@ TEST_F(RocksDbStoreTest, RefusesAnotherBackendsDirectory) {
   EXPECT_NE(refused.error().message.find("LsmTree"), std::string::npos) << refused.error().message;
 }
 
+TEST_F(RocksDbStoreTest, DamagedDatabaseIsCorruptionNamingTheDirectory) {
+  std::string d = dir("damaged");
+  {
+    auto opened = open_direct(config_for(d));
+    ASSERT_TRUE(opened.ok());
+    ASSERT_TRUE(sync_wait((*opened)->store_lease(lease_of(1))).ok());
+    ASSERT_TRUE(sync_wait((*opened)->close()).ok());
+  }
+  std::ofstream(d + "/CURRENT", std::ios::trunc) << "garbage";  // no newline, no such MANIFEST
+  auto reopened = open_direct(config_for(d));
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.code(), ErrorCode::Corruption) << reopened.error().to_string();
+  EXPECT_NE(reopened.error().message.find(d), std::string::npos) << reopened.error().message;
+  EXPECT_NE(reopened.error().message.find("CURRENT"), std::string::npos) << reopened.error().message;
+}
+
 TEST_F(RocksDbStoreTest, SecondOpenOfALockedDirectoryIsUnavailable) {
   std::string d = dir("lock");
   auto first = open_direct(config_for(d));
