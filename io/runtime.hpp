@@ -8,7 +8,8 @@
 // Destroying a Runtime on its own loop thread (from one of its coroutines)
 // does not deadlock: the destructor returns at once and the loop ends by
 // itself once its spawned tasks finish; those tasks must not touch fs() or
-// net() after that point (they die with the Runtime object).
+// net() after that point (they die with the Runtime object). As with any
+// object, no other thread may be inside post()/spawn() while it is destroyed.
 //
 // Threading: post(), spawn() and schedule() may be called from any thread;
 // everything else, and every coroutine the runtime resumes, runs on the loop

@@ -204,7 +204,10 @@ TEST_P(RuntimeSuite, DestructorWaitsForSpawnedTasks) {
   EXPECT_TRUE(finished.load());
 }
 
-Task<void> destroy_from_inside(std::unique_ptr<Runtime>* owner, std::atomic<bool>* done) {
+Task<void> destroy_from_inside(std::unique_ptr<Runtime>* owner, std::atomic<bool>* spawned, std::atomic<bool>* done) {
+  // Wait until spawn() has returned on the test thread: destroying an object
+  // while another thread is still inside one of its calls is a plain race.
+  while (!spawned->load()) co_await (*owner)->sleep_for(1ms);
   owner->reset();  // runs the destructor on the loop thread itself
   done->store(true);
   done->notify_all();
@@ -213,9 +216,10 @@ Task<void> destroy_from_inside(std::unique_ptr<Runtime>* owner, std::atomic<bool
 
 // Goal: destroying the runtime from its own loop thread neither deadlocks nor crashes.
 TEST_P(RuntimeSuite, DestructorOnTheLoopThreadDoesNotDeadlock) {
+  std::atomic<bool> spawned{false};
   std::atomic<bool> done{false};
-  auto* raw = rt.get();
-  raw->spawn(destroy_from_inside(&rt, &done));
+  rt->spawn(destroy_from_inside(&rt, &spawned, &done));
+  spawned.store(true);
   done.wait(false);
   EXPECT_EQ(rt, nullptr);
   std::this_thread::sleep_for(20ms);  // let the detached loop wind down
