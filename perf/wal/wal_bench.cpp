@@ -148,7 +148,8 @@ std::unique_ptr<orbit::wal::Wal> open_warm_wal(const Flags& flags, orbit::io::Ru
   return wal;
 }
 
-Row wal_run(const Flags& flags, orbit::io::Runtime& rt, orbit::wal::Wal* log, int writers, const std::string& label) {
+Row wal_run(const Flags& flags, orbit::io::Runtime& rt, orbit::wal::Wal* log, int writers,
+            const std::string& label) {
   Row row;
   row.system = label;
   row.writers = writers;
@@ -177,7 +178,8 @@ Row wal_run(const Flags& flags, orbit::io::Runtime& rt, orbit::wal::Wal* log, in
     }(wal, &histograms[static_cast<std::size_t>(w)], &stop, &done, &total, w));
   }
   // A checkpointer frees old segments once a second, as an engine would.
-  auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(flags.seconds));
+  auto deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(flags.seconds));
   while (Clock::now() < deadline) {
     Clock::duration left = deadline - Clock::now();
     std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::seconds(1), left));
@@ -188,9 +190,8 @@ Row wal_run(const Flags& flags, orbit::io::Runtime& rt, orbit::wal::Wal* log, in
   stop = true;
   done.wait();
   double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  orbit::wal::WalStats after = rt.block_on([](orbit::wal::Wal* log) -> orbit::Task<orbit::wal::WalStats> {
-    co_return log->stats();
-  }(wal));
+  orbit::wal::WalStats after = rt.block_on(
+      [](orbit::wal::Wal* log) -> orbit::Task<orbit::wal::WalStats> { co_return log->stats(); }(wal));
   for (auto& h : histograms) row.latency.merge(h);
   row.ops_per_sec = static_cast<double>(total) / elapsed;
   std::uint64_t syncs = after.syncs - before.syncs;
@@ -239,7 +240,8 @@ Row rocksdb_run(const Flags& flags, int writers) {
         auto t0 = Clock::now();
         auto s = db->Put(write_options, key, record_payload(i));
         if (!s.ok()) break;
-        histograms[static_cast<std::size_t>(t)].record(static_cast<std::uint64_t>((Clock::now() - t0).count()));
+        histograms[static_cast<std::size_t>(t)].record(
+            static_cast<std::uint64_t>((Clock::now() - t0).count()));
         ++ops;
       }
       total += ops;
@@ -259,9 +261,9 @@ Row rocksdb_run(const Flags& flags, int writers) {
 // ---- report -----------------------------------------------------------------------
 
 void print_row(const Row& r) {
-  std::printf("%-50s %7d %12.0f %10.1f %10.1f %10.1f %10.1f %9.1f  %s\n", r.system.c_str(), r.writers, r.ops_per_sec,
-              us(r.latency.percentile(50)), us(r.latency.percentile(99)), us(r.latency.percentile(99.9)),
-              us(r.latency.max()), r.records_per_sync, r.note.c_str());
+  std::printf("%-50s %7d %12.0f %10.1f %10.1f %10.1f %10.1f %9.1f  %s\n", r.system.c_str(), r.writers,
+              r.ops_per_sec, us(r.latency.percentile(50)), us(r.latency.percentile(99)),
+              us(r.latency.percentile(99.9)), us(r.latency.max()), r.records_per_sync, r.note.c_str());
   std::fflush(stdout);
 }
 
@@ -270,11 +272,13 @@ void write_json(const std::string& path, const std::vector<Row>& rows) {
   out << "[\n";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
-    out << "  {\"system\": \"" << r.system << "\", \"writers\": " << r.writers << ", \"ops_per_sec\": " << r.ops_per_sec
-        << ", \"p50_us\": " << us(r.latency.percentile(50)) << ", \"p99_us\": " << us(r.latency.percentile(99))
+    out << "  {\"system\": \"" << r.system << "\", \"writers\": " << r.writers
+        << ", \"ops_per_sec\": " << r.ops_per_sec << ", \"p50_us\": " << us(r.latency.percentile(50))
+        << ", \"p99_us\": " << us(r.latency.percentile(99))
         << ", \"p999_us\": " << us(r.latency.percentile(99.9)) << ", \"max_us\": " << us(r.latency.max())
-        << ", \"records_per_sync\": " << r.records_per_sync << ", \"disk_bytes_per_user_byte\": "
-        << r.bytes_per_user_byte << ", \"note\": \"" << r.note << "\"}" << (i + 1 < rows.size() ? "," : "") << "\n";
+        << ", \"records_per_sync\": " << r.records_per_sync
+        << ", \"disk_bytes_per_user_byte\": " << r.bytes_per_user_byte << ", \"note\": \"" << r.note << "\"}"
+        << (i + 1 < rows.size() ? "," : "") << "\n";
   }
   out << "]\n";
 }
@@ -301,7 +305,8 @@ Flags parse(int argc, char** argv) {
     } else if (auto v = value("--rocksdb-max-threads=")) {
       f.rocksdb_max_threads = std::atoi(v);
     } else if (auto v = value("--backend=")) {
-      f.backend = std::string(v) == "asio" ? orbit::io::BackendChoice::Asio : orbit::io::BackendChoice::IoUring;
+      f.backend =
+          std::string(v) == "asio" ? orbit::io::BackendChoice::Asio : orbit::io::BackendChoice::IoUring;
     } else if (a == "--skip-rocksdb") {
       f.rocksdb = false;
     } else if (a == "--skip-method-compare") {
@@ -330,10 +335,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto rt = std::move(created.value());
-  std::printf("wal_bench: dir %s, %.1f s per point, backend %s, 128-byte records, closed loop\n", flags.dir.c_str(),
-              flags.seconds, std::string(orbit::io::to_string(rt->kind())).c_str());
-  std::printf("%-50s %7s %12s %10s %10s %10s %10s %9s  %s\n", "system", "writers", "ops/s", "p50 us", "p99 us",
-              "p99.9 us", "max us", "rec/sync", "note");
+  std::printf("wal_bench: dir %s, %.1f s per point, backend %s, 128-byte records, closed loop\n",
+              flags.dir.c_str(), flags.seconds, std::string(orbit::io::to_string(rt->kind())).c_str());
+  std::printf("%-50s %7s %12s %10s %10s %10s %10s %9s  %s\n", "system", "writers", "ops/s", "p50 us",
+              "p99 us", "p99.9 us", "max us", "rec/sync", "note");
 
   std::vector<Row> rows;
   rows.push_back(device_baseline(flags, true));
@@ -363,9 +368,10 @@ int main(int argc, char** argv) {
         std::sort(v.begin(), v.end());
         return (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
       };
-      std::printf("sync method, %4d writers, median of 4 alternating %.1f s rounds: write+fdatasync %.0f ops/s "
-                  "p50 %.1f us | O_DSYNC %.0f ops/s p50 %.1f us\n",
-                  w, short_run.seconds, median(a), median(pa), median(b), median(pb));
+      std::printf(
+          "sync method, %4d writers, median of 4 alternating %.1f s rounds: write+fdatasync %.0f ops/s "
+          "p50 %.1f us | O_DSYNC %.0f ops/s p50 %.1f us\n",
+          w, short_run.seconds, median(a), median(pa), median(b), median(pb));
     }
     (void)rt->block_on(dsync->close());
   }
@@ -383,9 +389,10 @@ int main(int argc, char** argv) {
       ratios.push_back(wal_p50s.back() / device_p50s.back());
     }
     std::sort(ratios.begin(), ratios.end());
-    std::printf("1 writer vs device, 6 alternating %.2f s rounds: p50 ratio median %.2fx (rounds:", short_run.seconds,
-                (ratios[2] + ratios[3]) / 2);
-    for (std::size_t i = 0; i < wal_p50s.size(); ++i) std::printf(" %.0f/%.0f us", wal_p50s[i], device_p50s[i]);
+    std::printf("1 writer vs device, 6 alternating %.2f s rounds: p50 ratio median %.2fx (rounds:",
+                short_run.seconds, (ratios[2] + ratios[3]) / 2);
+    for (std::size_t i = 0; i < wal_p50s.size(); ++i)
+      std::printf(" %.0f/%.0f us", wal_p50s[i], device_p50s[i]);
     std::printf(")\n");
     if (flags.rocksdb) {
       short_run.seconds = std::max(0.5, flags.seconds / 4);
@@ -413,7 +420,8 @@ int main(int argc, char** argv) {
     if (flags.rocksdb) {
       rows.push_back(rocksdb_run(flags, w));
       print_row(rows.back());
-      std::printf("  -> wal / rocksdb throughput at %d writers = %.1fx\n", w, wal_ops / rows.back().ops_per_sec);
+      std::printf("  -> wal / rocksdb throughput at %d writers = %.1fx\n", w,
+                  wal_ops / rows.back().ops_per_sec);
     }
   }
   (void)rt->block_on(wal->close());

@@ -26,7 +26,8 @@ HeaderState decode_segment_header(std::string_view bytes, SegmentHeader& out, st
   bool all_zero = true;
   for (char c : bytes.substr(0, kSegmentHeaderSize)) all_zero = all_zero && c == 0;
   if (all_zero || bytes.size() < kSegmentHeaderSize) {
-    if (!all_zero && bytes.size() < kSegmentHeaderSize && std::memcmp(bytes.data(), kSegmentMagic, std::min(bytes.size(), sizeof(kSegmentMagic))) != 0) {
+    if (!all_zero && bytes.size() < kSegmentHeaderSize &&
+        std::memcmp(bytes.data(), kSegmentMagic, std::min(bytes.size(), sizeof(kSegmentMagic))) != 0) {
       return fail("short segment header with a bad magic");
     }
     if (why) *why = "segment header not written";

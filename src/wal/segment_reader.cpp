@@ -17,7 +17,12 @@ bool is_start(FragmentKind kind) { return kind == FragmentKind::Full || kind == 
 
 SegmentReader::SegmentReader(io::File& file, std::string name, std::uint64_t offset, std::uint64_t limit,
                              std::uint64_t next_lsn)
-    : file_(file), name_(std::move(name)), pos_(offset), limit_(limit), next_lsn_(next_lsn), good_end_(offset) {}
+    : file_(file),
+      name_(std::move(name)),
+      pos_(offset),
+      limit_(limit),
+      next_lsn_(next_lsn),
+      good_end_(offset) {}
 
 Task<Result<std::size_t>> SegmentReader::load(std::uint64_t pos) {
   if (pos >= limit_) co_return std::size_t{0};
@@ -31,7 +36,8 @@ Task<Result<std::size_t>> SegmentReader::load(std::uint64_t pos) {
                                     block_start);
     if (!n) {
       chunk_valid_ = false;
-      co_return make_error(ErrorCode::IOError, "wal segment " + name_ + " offset " + std::to_string(block_start) +
+      co_return make_error(ErrorCode::IOError, "wal segment " + name_ + " offset " +
+                                                   std::to_string(block_start) +
                                                    ": read failed: " + n.message());
     }
     chunk_.resize(n.value());
@@ -45,8 +51,10 @@ Task<Result<std::size_t>> SegmentReader::load(std::uint64_t pos) {
 std::optional<std::size_t> SegmentReader::cached(std::uint64_t pos) const {
   if (pos >= limit_) return std::size_t{0};
   std::uint64_t block_start = pos - pos % kBlockSize;
-  if (!chunk_valid_ || block_start < chunk_start_ || block_start >= chunk_start_ + chunk_.size()) return std::nullopt;
-  std::uint64_t end = std::min<std::uint64_t>({block_start + kBlockSize, limit_, chunk_start_ + chunk_.size()});
+  if (!chunk_valid_ || block_start < chunk_start_ || block_start >= chunk_start_ + chunk_.size())
+    return std::nullopt;
+  std::uint64_t end =
+      std::min<std::uint64_t>({block_start + kBlockSize, limit_, chunk_start_ + chunk_.size()});
   return static_cast<std::size_t>(end > pos ? end - pos : 0);
 }
 
@@ -176,9 +184,12 @@ Task<Result<std::optional<SegmentReader::Fragment>>> SegmentReader::find_newer_f
   // found by skipping), then every later block start (a block always starts
   // with a fragment unless it is zero padding).
   std::uint64_t block_end = (stop_offset_ / kBlockSize + 1) * kBlockSize;
-  auto next_candidate = [&](std::uint64_t c) { return c + 1 < block_end ? c + 1 : (c / kBlockSize + 1) * kBlockSize; };
+  auto next_candidate = [&](std::uint64_t c) {
+    return c + 1 < block_end ? c + 1 : (c / kBlockSize + 1) * kBlockSize;
+  };
   std::optional<Fragment> evidence;
-  for (std::uint64_t c = next_candidate(stop_offset_); c + kFragmentHeaderSize <= limit_; c = next_candidate(c)) {
+  for (std::uint64_t c = next_candidate(stop_offset_); c + kFragmentHeaderSize <= limit_;
+       c = next_candidate(c)) {
     if (kBlockSize - c % kBlockSize < kFragmentHeaderSize) continue;
     std::optional<std::size_t> available = cached(c);
     if (!available) {

@@ -23,9 +23,9 @@
 namespace orbit::wal {
 
 struct LogicalRecord {
-  std::uint64_t lsn = 0;     // LSN of the record (of the first entry of a batch)
-  std::uint64_t count = 1;   // LSNs it takes: 1, or the number of batch entries
-  bool batch = false;        // payload is count + length-prefixed entries
+  std::uint64_t lsn = 0;    // LSN of the record (of the first entry of a batch)
+  std::uint64_t count = 1;  // LSNs it takes: 1, or the number of batch entries
+  bool batch = false;       // payload is count + length-prefixed entries
   std::string payload;
   std::uint64_t offset = 0;  // file offset of its first fragment
 };
@@ -90,7 +90,7 @@ class SegmentReader {
   std::uint64_t stop_offset_ = 0;
   std::string stop_reason_;
 
-  std::string chunk_;                 // bytes of the file from chunk_start_
+  std::string chunk_;  // bytes of the file from chunk_start_
   std::uint64_t chunk_start_ = 0;
   bool chunk_valid_ = false;
 };

@@ -71,12 +71,15 @@ Wal::Wal(io::Runtime& runtime, WalOptions options) : rt_(runtime), options_(std:
 
 Wal::~Wal() = default;
 
-std::string Wal::path_of(std::uint64_t number) const { return options_.dir + "/" + segment_file_name(number); }
+std::string Wal::path_of(std::uint64_t number) const {
+  return options_.dir + "/" + segment_file_name(number);
+}
 
 Result<void> Wal::check_open() const {
   if (failure_) {
-    return make_error(ErrorCode::Unavailable,
-                      "wal " + options_.dir + " is fail-stopped after an earlier error: " + failure_->to_string());
+    return make_error(
+        ErrorCode::Unavailable,
+        "wal " + options_.dir + " is fail-stopped after an earlier error: " + failure_->to_string());
   }
   if (closed_) return make_error(ErrorCode::Unavailable, "wal " + options_.dir + " is closed");
   return {};
@@ -94,7 +97,8 @@ Task<Result<bool>> rest_is_zero(io::File& file, std::uint64_t from, std::uint64_
   std::string chunk;
   for (std::uint64_t offset = from; offset < to;) {
     chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(1 << 20, to - offset)));
-    auto n = co_await file.read_at(std::as_writable_bytes(std::span<char>(chunk.data(), chunk.size())), offset);
+    auto n =
+        co_await file.read_at(std::as_writable_bytes(std::span<char>(chunk.data(), chunk.size())), offset);
     if (!n) co_return io_error(n.error(), where(file.path(), offset) + ": read", n.message());
     if (n.value() == 0) break;
     for (std::size_t i = 0; i < n.value(); ++i) {
@@ -110,8 +114,9 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open(io::Runtime& runtime, WalOptions op
   co_await runtime.schedule();
   if (options.dir.empty()) co_return make_error(ErrorCode::InvalidArgument, "wal dir is empty");
   if (options.segment_size < kBlockSize) {
-    co_return make_error(ErrorCode::InvalidArgument, "wal segment_size " + std::to_string(options.segment_size) +
-                                                         " is below the minimum " + std::to_string(kBlockSize));
+    co_return make_error(ErrorCode::InvalidArgument,
+                         "wal segment_size " + std::to_string(options.segment_size) +
+                             " is below the minimum " + std::to_string(kBlockSize));
   }
   if (options.buffer_bytes == 0) co_return make_error(ErrorCode::InvalidArgument, "wal buffer_bytes is 0");
   if (options.durability == Durability::Buffered && options.sync_interval.count() <= 0) {
@@ -131,7 +136,8 @@ Task<Result<std::unique_ptr<Wal>>> Wal::open(io::Runtime& runtime, WalOptions op
 Task<Result<void>> Wal::recover() {
   io::FileSystem& fs = this->fs();
   const std::string& dir = options_.dir;
-  if (auto made = fs.create_dirs(dir); !made) co_return io_error(made.error(), "wal create_dirs " + dir, made.message());
+  if (auto made = fs.create_dirs(dir); !made)
+    co_return io_error(made.error(), "wal create_dirs " + dir, made.message());
   auto names = fs.list_dir(dir);
   if (!names) co_return io_error(names.error(), "wal list_dir " + dir, names.message());
 
@@ -156,7 +162,8 @@ Task<Result<void>> Wal::recover() {
     auto file = co_await fs.open(path, io::OpenOptions::read_only());
     if (!file) co_return io_error(file.error(), "wal open " + path, file.message());
     std::string bytes(kSegmentHeaderSize, '\0');
-    auto n = co_await file.value()->read_at(std::as_writable_bytes(std::span<char>(bytes.data(), bytes.size())), 0);
+    auto n = co_await file.value()->read_at(
+        std::as_writable_bytes(std::span<char>(bytes.data(), bytes.size())), 0);
     if (!n) co_return io_error(n.error(), where(path, 0) + ": read", n.message());
     bytes.resize(n.value());
     SegmentHeader header;
@@ -165,7 +172,8 @@ Task<Result<void>> Wal::recover() {
     bool last = i + 1 == numbers.size();
     if (state == HeaderState::Valid && header.segment_number == numbers[i]) {
       if (!segments_.empty() && header.first_lsn < segments_.back().first_lsn) {
-        co_return make_error(ErrorCode::Corruption, where(path, 0) + ": first lsn " + std::to_string(header.first_lsn) +
+        co_return make_error(ErrorCode::Corruption, where(path, 0) + ": first lsn " +
+                                                        std::to_string(header.first_lsn) +
                                                         " is below the previous segment's");
       }
       segments_.push_back({numbers[i], header.first_lsn});
@@ -211,7 +219,8 @@ Task<Result<void>> Wal::recover() {
   }
   if (stats.tail_truncated && !zero_tail) {
     auto cut = co_await file_->truncate(end->end_offset);
-    if (!cut) co_return io_error(cut.error(), where(path, end->end_offset) + ": truncate torn tail", cut.message());
+    if (!cut)
+      co_return io_error(cut.error(), where(path, end->end_offset) + ": truncate torn tail", cut.message());
     if (options_.preallocate) {
       // Best effort: a failed fallocate only costs metadata syncs later.
       (void)co_await file_->allocate(0, options_.segment_size);
@@ -220,7 +229,8 @@ Task<Result<void>> Wal::recover() {
   // Records found may sit only in the page cache (a crash of a process that
   // did not sync); make them durable before counting them as such.
   auto synced = co_await file_->datasync();
-  if (!synced) co_return io_error(synced.error(), where(path, end->end_offset) + ": fdatasync", synced.message());
+  if (!synced)
+    co_return io_error(synced.error(), where(path, end->end_offset) + ": fdatasync", synced.message());
   write_offset_ = end->end_offset;
   next_lsn_ = durable_lsn_ = end->next_lsn;
   open_stats_ = stats;
@@ -243,7 +253,8 @@ Task<Result<void>> Wal::create_segment(std::uint64_t number, std::uint64_t first
     spare = old.starts_with("spare-");
     std::string from = options_.dir + "/" + old;
     auto renamed = co_await fs.rename(from, path);
-    if (!renamed) co_return io_error(renamed.error(), "wal rename " + from + " to " + path, renamed.message());
+    if (!renamed)
+      co_return io_error(renamed.error(), "wal rename " + from + " to " + path, renamed.message());
     recycled = true;
   } else {
     rw.create = true;
@@ -276,8 +287,8 @@ Task<Result<void>> Wal::create_segment(std::uint64_t number, std::uint64_t first
 }
 
 void Wal::maybe_prepare_spare() {
-  if (!options_.prepare_spare || options_.recycle == 0 || !free_segments_.empty() || spare_running_ || closed_ ||
-      failure_) {
+  if (!options_.prepare_spare || options_.recycle == 0 || !free_segments_.empty() || spare_running_ ||
+      closed_ || failure_) {
     return;
   }
   spare_running_ = true;
@@ -299,8 +310,10 @@ Task<void> Wal::prepare_spare() {
     ok = (co_await file.value()->allocate(0, options_.segment_size)).ok();
     std::string zeros(std::min<std::uint64_t>(options_.segment_size, 1 << 20), '\0');
     for (std::uint64_t offset = 0; ok && offset < options_.segment_size && !closed_; offset += zeros.size()) {
-      std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), options_.segment_size - offset));
-      ok = (co_await file.value()->write_at(std::as_bytes(std::span<const char>(zeros.data(), n)), offset)).ok();
+      std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), options_.segment_size - offset));
+      ok = (co_await file.value()->write_at(std::as_bytes(std::span<const char>(zeros.data(), n)), offset))
+               .ok();
     }
     ok = ok && !closed_ && (co_await file.value()->datasync()).ok();
     (void)co_await file.value()->close();
@@ -406,7 +419,8 @@ Task<void> Wal::commit(std::vector<Writer*>& batch) {
     if (file_dirty_) {
       auto synced = co_await file_->datasync();
       if (!synced) {
-        Error error = io_error(synced.error(), where(file_->path(), write_offset_) + ": fdatasync", synced.message());
+        Error error =
+            io_error(synced.error(), where(file_->path(), write_offset_) + ": fdatasync", synced.message());
         fail_stop(error);
         fail_all(error);
         co_return;
@@ -450,9 +464,9 @@ Task<void> Wal::commit(std::vector<Writer*>& batch) {
   if (!written) {
     // The file's contents past write_offset_ are unknown now, and after a
     // failed fdatasync so is what the kernel kept: stop (FORMAT.md, fsyncgate).
-    Error error = io_error(written.error(),
-                           where(file_->path(), write_offset_) + (datasync ? ": write + fdatasync" : ": write"),
-                           written.message());
+    Error error = io_error(
+        written.error(), where(file_->path(), write_offset_) + (datasync ? ": write + fdatasync" : ": write"),
+        written.message());
     fail_stop(error);
     fail_all(error);
     co_return;
@@ -510,7 +524,8 @@ Task<Result<AppendResult>> Wal::append(std::string payload) {
   writer.payload = std::move(payload);
   writer.count = 1;
   co_await enqueue(writer);
-  if (writer.error) co_return Result<AppendResult>::failure(std::move(*writer.error), append_metrics({}, start));
+  if (writer.error)
+    co_return Result<AppendResult>::failure(std::move(*writer.error), append_metrics({}, start));
   ++stats_.appends;
   co_return Result<AppendResult>::success(writer.result, append_metrics(writer.result, start));
 }
@@ -533,7 +548,8 @@ Task<Result<AppendResult>> Wal::append_batch(std::vector<std::string> entries) {
   writer.count = static_cast<std::uint32_t>(entries.size());
   writer.entries = std::move(entries);
   co_await enqueue(writer);
-  if (writer.error) co_return Result<AppendResult>::failure(std::move(*writer.error), append_metrics({}, start));
+  if (writer.error)
+    co_return Result<AppendResult>::failure(std::move(*writer.error), append_metrics({}, start));
   ++stats_.appends;
   co_return Result<AppendResult>::success(writer.result, append_metrics(writer.result, start));
 }
@@ -570,9 +586,9 @@ Task<Result<void>> Wal::close() {
   if (spare_running_) co_await HandleSlotAwaiter{&spare_waiter_};
   Result<void> outcome;
   if (failure_) {
-    outcome = make_error(ErrorCode::Unavailable, "wal " + options_.dir +
-                                                     " was fail-stopped after an earlier error: " +
-                                                     failure_->to_string());
+    outcome = make_error(
+        ErrorCode::Unavailable,
+        "wal " + options_.dir + " was fail-stopped after an earlier error: " + failure_->to_string());
   } else if (file_dirty_ && options_.durability != Durability::None) {
     auto synced = co_await file_->datasync();
     if (!synced) {
@@ -587,7 +603,8 @@ Task<Result<void>> Wal::close() {
   }
   if (file_) {
     auto closed = co_await file_->close();
-    if (!closed && outcome.ok()) outcome = io_error(closed.error(), "wal close " + file_->path(), closed.message());
+    if (!closed && outcome.ok())
+      outcome = io_error(closed.error(), "wal close " + file_->path(), closed.message());
   }
   co_return outcome;
 }
@@ -612,7 +629,8 @@ Task<Result<void>> Wal::truncate_before(std::uint64_t checkpoint_lsn) {
     if (keep < options_.recycle && active_replays_ == 0) {
       std::string to = options_.dir + "/" + free_segment_file_name(number);
       auto renamed = co_await fs.rename(path, to);
-      if (!renamed) co_return io_error(renamed.error(), "wal rename " + path + " to " + to, renamed.message());
+      if (!renamed)
+        co_return io_error(renamed.error(), "wal rename " + path + " to " + to, renamed.message());
       free_segments_.push_back(free_segment_file_name(number));
       ++keep;
     } else {
@@ -629,8 +647,8 @@ Task<Result<void>> Wal::truncate_before(std::uint64_t checkpoint_lsn) {
 // ---- replay ---------------------------------------------------------------------
 
 Task<Result<Wal::ScanEnd>> Wal::scan_segment(Segment segment, std::uint64_t stop_lsn, std::uint64_t limit,
-                                             std::uint64_t from_lsn, const ReplayCallback* callback, bool at_open,
-                                             ReplayStats& stats) {
+                                             std::uint64_t from_lsn, const ReplayCallback* callback,
+                                             bool at_open, ReplayStats& stats) {
   std::string path = path_of(segment.number);
   auto opened = co_await fs().open(path, io::OpenOptions::read_only());
   if (!opened) co_return io_error(opened.error(), "wal open " + path, opened.message());
@@ -689,8 +707,8 @@ Task<Result<Wal::ScanEnd>> Wal::scan_segment(Segment segment, std::uint64_t stop
     if (!last) {
       // Segments roll only after the previous one is synced, so an earlier
       // segment must run up to the next segment's first LSN.
-      what += "; the segment ends at lsn " + std::to_string(reader.next_lsn()) + " but the next starts at lsn " +
-              std::to_string(stop_lsn);
+      what += "; the segment ends at lsn " + std::to_string(reader.next_lsn()) +
+              " but the next starts at lsn " + std::to_string(stop_lsn);
       if (!tolerant) co_return make_error(ErrorCode::Corruption, what);
       ++stats.corrupted_regions_skipped;
       stats.skipped.push_back(what);

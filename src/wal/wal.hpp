@@ -64,13 +64,13 @@ enum class RecoveryMode : std::uint8_t {
 };
 
 struct WalOptions {
-  std::string dir;                                   // created if missing
-  std::uint64_t segment_size = 64ull << 20;          // roll to a new segment past this
-  std::uint64_t buffer_bytes = 1ull << 20;           // max payload bytes per group-commit batch
+  std::string dir;                           // created if missing
+  std::uint64_t segment_size = 64ull << 20;  // roll to a new segment past this
+  std::uint64_t buffer_bytes = 1ull << 20;   // max payload bytes per group-commit batch
   Durability durability = Durability::Durable;
-  std::chrono::milliseconds sync_interval{10};       // Buffered only
+  std::chrono::milliseconds sync_interval{10};  // Buffered only
   SyncMethod sync_method = SyncMethod::WriteThenDatasync;
-  bool preallocate = true;                           // fallocate each new segment to segment_size
+  bool preallocate = true;  // fallocate each new segment to segment_size
   // Keep up to this many segments freed by truncate_before() and reuse them
   // as new segments (rename + overwrite: fdatasync then has no file-size or
   // extent metadata to flush). 0 deletes them.
@@ -86,11 +86,11 @@ struct WalOptions {
 };
 
 struct AppendResult {
-  std::uint64_t lsn = 0;            // LSN of the record (of the first entry of a batch)
-  std::uint64_t bytes_written = 0;  // this writer's share of the batch's write, framing included
+  std::uint64_t lsn = 0;                   // LSN of the record (of the first entry of a batch)
+  std::uint64_t bytes_written = 0;         // this writer's share of the batch's write, framing included
   std::chrono::nanoseconds queue_time{0};  // from the call until its batch's write started
-  std::uint32_t batch_records = 0;  // records (LSNs) that shared the write (+ fdatasync)
-  std::uint32_t batch_writers = 0;  // appends that shared it
+  std::uint32_t batch_records = 0;         // records (LSNs) that shared the write (+ fdatasync)
+  std::uint32_t batch_writers = 0;         // appends that shared it
 };
 
 struct ReplayStats {
@@ -104,8 +104,8 @@ struct ReplayStats {
   // The file is truncated at tail_offset, unless everything after it is
   // zeros (a prepared segment): appends overwrite those.
   bool tail_truncated = false;
-  std::string tail_segment;         // file name
-  std::uint64_t tail_offset = 0;    // where the log now ends in it
+  std::string tail_segment;       // file name
+  std::uint64_t tail_offset = 0;  // where the log now ends in it
   std::uint64_t tail_bytes_dropped = 0;
   std::string tail_reason;
   // RecoveryMode::SkipCorrupted only: damage skipped ("000003.wal offset 4096: ...").
@@ -123,8 +123,12 @@ struct WalStats {
   std::uint64_t segments_created = 0;
   std::uint64_t segments_recycled = 0;
   std::uint64_t segments_removed = 0;
-  double records_per_sync() const { return syncs ? static_cast<double>(records) / static_cast<double>(syncs) : 0.0; }
-  double writes_per_sync() const { return syncs ? static_cast<double>(batches) / static_cast<double>(syncs) : 0.0; }
+  double records_per_sync() const {
+    return syncs ? static_cast<double>(records) / static_cast<double>(syncs) : 0.0;
+  }
+  double writes_per_sync() const {
+    return syncs ? static_cast<double>(batches) / static_cast<double>(syncs) : 0.0;
+  }
 };
 
 // Called once per record, in LSN order. An error stops the replay and is returned.
@@ -219,11 +223,11 @@ class Wal {
   io::Runtime& rt_;
   WalOptions options_;
 
-  std::vector<Segment> segments_;            // live, ascending; back() is being written
-  std::vector<std::string> free_segments_;   // recyclable file names (*.wal.free)
-  std::unique_ptr<io::File> file_;           // segment_.back()
-  std::uint64_t write_offset_ = 0;           // end of the last completed write in file_
-  bool file_dirty_ = false;                  // written since its last fdatasync
+  std::vector<Segment> segments_;           // live, ascending; back() is being written
+  std::vector<std::string> free_segments_;  // recyclable file names (*.wal.free)
+  std::unique_ptr<io::File> file_;          // segment_.back()
+  std::uint64_t write_offset_ = 0;          // end of the last completed write in file_
+  bool file_dirty_ = false;                 // written since its last fdatasync
 
   std::uint64_t next_lsn_ = 1;
   std::uint64_t durable_lsn_ = 1;
@@ -236,7 +240,7 @@ class Wal {
 
   std::string batch_buffer_;
   WalStats stats_;
-  ReplayStats open_stats_;          // tail cut by open(), reported by replay()
+  ReplayStats open_stats_;  // tail cut by open(), reported by replay()
   bool open_stats_reported_ = false;
 
   io::CancelToken sync_cancel_;

@@ -1,10 +1,11 @@
 // Goal: the bytes on disk are exactly what FORMAT.md says: segment headers,
 // fragment framing across 32 KiB blocks, block trailers, file names.
+#include "src/wal/format.hpp"
+
 #include <gtest/gtest.h>
 
 #include "src/util/coding.hpp"
 #include "src/util/crc32c.hpp"
-#include "src/wal/format.hpp"
 #include "src/wal/record_encoder.hpp"
 
 namespace orbit::wal {

@@ -51,8 +51,9 @@ TEST_P(WalBasicTest, AppendsReplayAfterReopenInOrder) {
 TEST_P(WalBasicTest, HugeAndOddSizedRecordsSpanBlocks) {
   auto wal = must_open(options());
   ASSERT_TRUE(wal);
-  std::vector<std::size_t> sizes{0, 1, kBlockSize - kSegmentHeaderSize - kFragmentHeaderSize, kBlockSize, 10,
-                                 3 * kBlockSize + 17, 700 * 1024, 5};
+  std::vector<std::size_t> sizes{0,          1,  kBlockSize - kSegmentHeaderSize - kFragmentHeaderSize,
+                                 kBlockSize, 10, 3 * kBlockSize + 17,
+                                 700 * 1024, 5};
   for (std::size_t i = 0; i < sizes.size(); ++i) {
     auto r = run(wal->append(payload_for(i, sizes[i])));
     ASSERT_TRUE(r.ok()) << r.error().to_string();
@@ -117,7 +118,8 @@ TEST_P(WalBasicTest, BatchTakesConsecutiveLsnsAndReplaysFromAnyLsn) {
   ASSERT_TRUE(wal);
   // lsn 1..3 singles, 4..8 a batch, 9 single, 10..11 batch
   for (int i = 1; i <= 3; ++i) ASSERT_TRUE(run(wal->append(payload_for(i))).ok());
-  auto b = run(wal->append_batch({payload_for(4), payload_for(5), payload_for(6), payload_for(7), payload_for(8)}));
+  auto b = run(
+      wal->append_batch({payload_for(4), payload_for(5), payload_for(6), payload_for(7), payload_for(8)}));
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->lsn, 4u);
   EXPECT_EQ(b->batch_records, 5u);
@@ -152,7 +154,8 @@ TEST_P(WalBasicTest, BufferedModeAcksBeforeSyncAndSyncsInBackground) {
   for (int i = 1; i <= 20; ++i) ASSERT_TRUE(run(wal->append(payload_for(i))).ok());
   EXPECT_EQ(wal->stats().records, 20u);
   // The background syncer catches up within a few intervals.
-  for (int i = 0; i < 200 && durable_lsn(*wal) < 21; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  for (int i = 0; i < 200 && durable_lsn(*wal) < 21; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   EXPECT_EQ(durable_lsn(*wal), 21u);
   EXPECT_GE(wal->stats().syncs, 1u);
   EXPECT_LT(wal->stats().syncs, 20u);
@@ -250,9 +253,11 @@ TEST_P(WalBasicTest, PreparedSparesAreZeroFilledAndKeptZeroAcrossReopen) {
   for (int i = 0; i < 500 && !spare_ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   ASSERT_TRUE(spare_ready());
   int i = 1;
-  for (; !std::filesystem::exists(segment_path(2)); ++i) ASSERT_TRUE(run(wal->append(payload_for(i, 1000))).ok());
+  for (; !std::filesystem::exists(segment_path(2)); ++i)
+    ASSERT_TRUE(run(wal->append(payload_for(i, 1000))).ok());
   ASSERT_TRUE(run(wal->append(payload_for(i, 1000))).ok());
-  EXPECT_EQ(std::filesystem::file_size(segment_path(2)), o.segment_size) << "the spare was written full of zeros";
+  EXPECT_EQ(std::filesystem::file_size(segment_path(2)), o.segment_size)
+      << "the spare was written full of zeros";
   ASSERT_TRUE(run(wal->close()).ok());
   wal = must_open(o);
   ASSERT_TRUE(wal);

@@ -92,10 +92,11 @@ class WalTest : public ::testing::TestWithParam<io::BackendChoice> {
     std::vector<std::optional<Result<AppendResult>>> results(payloads.size());
     std::latch done(static_cast<std::ptrdiff_t>(payloads.size()));
     for (std::size_t i = 0; i < payloads.size(); ++i) {
-      rt->spawn([](Wal* w, std::string p, std::optional<Result<AppendResult>>* out, std::latch* l) -> Task<void> {
-        out->emplace(co_await w->append(std::move(p)));
-        l->count_down();
-      }(&wal, payloads[i], &results[i], &done));
+      rt->spawn(
+          [](Wal* w, std::string p, std::optional<Result<AppendResult>>* out, std::latch* l) -> Task<void> {
+            out->emplace(co_await w->append(std::move(p)));
+            l->count_down();
+          }(&wal, payloads[i], &results[i], &done));
     }
     done.wait();
     std::vector<Result<AppendResult>> out;
@@ -134,10 +135,10 @@ inline std::string payload_for(std::uint64_t i, std::size_t size = 100) {
   return s;
 }
 
-#define ORBIT_WAL_INSTANTIATE(suite)                                                             \
-  INSTANTIATE_TEST_SUITE_P(Backends, suite,                                                        \
-                           ::testing::Values(::orbit::io::BackendChoice::IoUring,                 \
-                                             ::orbit::io::BackendChoice::Asio),                   \
-                           ::orbit::wal::testing::backend_name)
+#define ORBIT_WAL_INSTANTIATE(suite)                                                            \
+  INSTANTIATE_TEST_SUITE_P(                                                                     \
+      Backends, suite,                                                                          \
+      ::testing::Values(::orbit::io::BackendChoice::IoUring, ::orbit::io::BackendChoice::Asio), \
+      ::orbit::wal::testing::backend_name)
 
 }  // namespace orbit::wal::testing
