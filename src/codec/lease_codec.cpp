@@ -18,6 +18,7 @@ namespace orbit::codec {
 namespace {
 
 using std::chrono::nanoseconds;
+using coding::varint_length;
 
 // Times travel as signed nanoseconds since the Unix epoch: exact for
 // system_clock on Linux (whose tick is 1 ns) and covering 1677..2262.
@@ -35,14 +36,6 @@ std::int64_t unzigzag(std::uint64_t v) {
   return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
 }
 
-std::size_t varint_length(std::uint64_t v) {
-  std::size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
 
 constexpr std::size_t kChecksumBytes = 4;
 

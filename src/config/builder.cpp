@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "orbit/config.hpp"
+#include "src/config/config_keys.hpp"
 
 namespace orbit {
 
@@ -109,22 +110,9 @@ PersistenceConfigBuilder& PersistenceConfigBuilder::rocksdb_max_background_jobs(
 }
 
 Result<PersistenceConfig> PersistenceConfigBuilder::build() const {
-  PersistenceConfig config;
-  std::string file = config_file_;
-  if (file.empty() && use_environment_) {
-    const char* from_env = std::getenv("ORBIT_CONFIG_FILE");
-    if (from_env != nullptr) file = from_env;
-  }
-  if (!file.empty()) {
-    auto loaded = config_from_json_file(file, std::move(config));
-    if (!loaded) return std::move(loaded).error();
-    config = std::move(loaded).value();
-  }
-  if (use_environment_) {
-    auto loaded = config_from_environment(std::move(config));
-    if (!loaded) return std::move(loaded).error();
-    config = std::move(loaded).value();
-  }
+  auto loaded = config_detail::load_layers(config_file_, use_environment_);
+  if (!loaded) return loaded;
+  PersistenceConfig config = std::move(loaded).value();
   for (const auto& [key, apply] : overrides_) {
     apply(config);
     config.origins[key] = ConfigSource::Builder;

@@ -38,7 +38,8 @@ Result<void> PersistenceConfig::validate() const {
   return {};
 }
 
-Result<PersistenceConfig> load_config(std::string_view path, bool use_environment) {
+namespace config_detail {
+Result<PersistenceConfig> load_layers(std::string_view path, bool use_environment) {
   PersistenceConfig config;
   std::string file(path);
   if (file.empty() && use_environment) {
@@ -50,12 +51,15 @@ Result<PersistenceConfig> load_config(std::string_view path, bool use_environmen
     if (!loaded) return std::move(loaded).error();
     config = std::move(loaded).value();
   }
-  if (use_environment) {
-    auto loaded = config_from_environment(std::move(config));
-    if (!loaded) return std::move(loaded).error();
-    config = std::move(loaded).value();
-  }
-  if (auto valid = config.validate(); !valid) return std::move(valid).error();
+  if (use_environment) return config_from_environment(std::move(config));
+  return config;
+}
+}  // namespace config_detail
+
+Result<PersistenceConfig> load_config(std::string_view path, bool use_environment) {
+  auto config = config_detail::load_layers(path, use_environment);
+  if (!config) return config;
+  if (auto valid = config->validate(); !valid) return std::move(valid).error();
   return config;
 }
 

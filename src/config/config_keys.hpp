@@ -63,6 +63,10 @@ std::optional<bool> parse_env_bool(std::string_view text) noexcept;
 // problem, "value 0 is out of range" (used by validate()).
 std::optional<std::string> check_value(const ConfigKey& key, const PersistenceConfig& config);
 
+// Defaults < the JSON file (`path`, else ORBIT_CONFIG_FILE when
+// `use_environment`) < environment (when `use_environment`); not validated.
+Result<PersistenceConfig> load_layers(std::string_view path, bool use_environment);
+
 // JSON-style quoting for messages: "a\"b" (control bytes as \u00XX).
 std::string quoted(std::string_view text);
 

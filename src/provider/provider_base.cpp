@@ -32,12 +32,13 @@ Task<Result<std::optional<Lease>>> ProviderBase::read_current(ActorKey key, Pers
   co_return std::move(got).error();
 }
 
-Task<Result<Lease>> ProviderBase::do_acquire(AcquireRequest request) {
+template <typename Request, typename Decide>
+Task<Result<Lease>> ProviderBase::decide_and_store(Request request, Decide decide) {
   auto guard = co_await lease_locks_.lock(request.key.to_string());
   PersistenceMetrics metrics;
   auto current = co_await read_current(request.key, metrics);
   if (!current) co_return with_metrics<Lease>(std::move(current).error(), metrics);
-  auto decided = decide_acquire(*current, request, now());
+  auto decided = decide(*current, request, now());
   if (!decided) co_return with_metrics<Lease>(std::move(decided).error(), metrics);
   auto stored = co_await do_store(decided.value());
   add_io(metrics, stored.metrics());
@@ -45,17 +46,12 @@ Task<Result<Lease>> ProviderBase::do_acquire(AcquireRequest request) {
   co_return with_metrics<Lease>(std::move(decided).value(), metrics);
 }
 
+Task<Result<Lease>> ProviderBase::do_acquire(AcquireRequest request) {
+  return decide_and_store(std::move(request), &decide_acquire);
+}
+
 Task<Result<Lease>> ProviderBase::do_renew(RenewRequest request) {
-  auto guard = co_await lease_locks_.lock(request.key.to_string());
-  PersistenceMetrics metrics;
-  auto current = co_await read_current(request.key, metrics);
-  if (!current) co_return with_metrics<Lease>(std::move(current).error(), metrics);
-  auto decided = decide_renew(*current, request, now());
-  if (!decided) co_return with_metrics<Lease>(std::move(decided).error(), metrics);
-  auto stored = co_await do_store(decided.value());
-  add_io(metrics, stored.metrics());
-  if (!stored) co_return with_metrics<Lease>(std::move(stored).error(), metrics);
-  co_return with_metrics<Lease>(std::move(decided).value(), metrics);
+  return decide_and_store(std::move(request), &decide_renew);
 }
 
 Task<Result<void>> ProviderBase::do_release(ReleaseRequest request) {

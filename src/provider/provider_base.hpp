@@ -36,6 +36,10 @@ class ProviderBase : public PersistenceProvider {
  private:
   // Reads the current lease: NotFound becomes nullopt, other errors pass up.
   Task<Result<std::optional<Lease>>> read_current(ActorKey key, PersistenceMetrics& metrics);
+  // Under the key's lock: read the current lease, let `decide` (a lease_rules
+  // function) pick the lease to write or the error, and write it.
+  template <typename Request, typename Decide>
+  Task<Result<Lease>> decide_and_store(Request request, Decide decide);
 
   std::unique_ptr<io::Runtime> runtime_;
   KeyedMutex lease_locks_;

@@ -53,6 +53,14 @@ inline std::uint64_t decode_big_endian64(const char* p) {
   return v;
 }
 
+inline std::size_t varint_length(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
 inline void put_varint64(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
     out.push_back(static_cast<char>(v | 0x80));
