@@ -138,9 +138,11 @@ class Wal {
  public:
   // Opens (creating if needed) the log in options.dir. Finds the end of the
   // log: verifies every segment header and every record of the last segment,
-  // cuts a torn or zero-filled tail (truncating the file to the end of the
-  // last good record; reported by the next replay()), and fails with
-  // Corruption if a damaged record is followed by valid ones (Strict mode).
+  // cuts a torn or zero-filled tail (the file is truncated to the end of the
+  // last good record unless only zeros follow it; see recovery_stats() and
+  // the first replay()), and fails with Corruption naming segment file and
+  // offset if a damaged record is followed by valid ones (Strict mode).
+  // Earlier segments' records are verified by replay(), not here.
   static Task<Result<std::unique_ptr<Wal>>> open(io::Runtime& runtime, WalOptions options);
 
   // REQUIRES: close() has completed, unless the log has no background work
