@@ -7,9 +7,10 @@
 // wait for itself.
 #pragma once
 
-#include <atomic>
+#include <condition_variable>
 #include <coroutine>
 #include <exception>
+#include <mutex>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -19,18 +20,24 @@
 namespace orbit {
 namespace detail {
 
+// The signalling thread notifies while holding the mutex, so the waiter
+// cannot return (and destroy the latch) until the signaller is done with it.
 class SyncWaitLatch {
  public:
   void signal() noexcept {
-    done_.store(true, std::memory_order_release);
-    done_.notify_one();
+    std::lock_guard<std::mutex> lock(mutex_);
+    done_ = true;
+    wake_.notify_one();
   }
   void wait() noexcept {
-    while (!done_.load(std::memory_order_acquire)) done_.wait(false, std::memory_order_acquire);
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait(lock, [this] { return done_; });
   }
 
  private:
-  std::atomic<bool> done_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
 };
 
 // A driver coroutine: awaits the user's task, then signals the latch from its
