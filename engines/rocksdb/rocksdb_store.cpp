@@ -286,6 +286,10 @@ Task<void> RocksDbStore::commit_loop() {
       q->done = true;
       if (q->waiter) post(std::exchange(q->waiter, {}));
     }
+    // Let the writers just answered run first: an actor renewing in a loop
+    // queues its next write at once (cached reads need no hop), and joining
+    // this next group beats waiting a whole fsync for the one after.
+    if (!queue_.empty()) co_await runtime().yield();
   }
   committing_ = false;
 }
@@ -315,25 +319,48 @@ Task<Result<void>> RocksDbStore::do_batch(WriteBatch batch) {
 
 // ---- Reads -------------------------------------------------------------------
 
+namespace {
+
+Result<Lease> lease_from(const rocksdb::Status& status, const std::string& value, const ActorKey& key) {
+  if (status.IsNotFound()) return make_error(ErrorCode::NotFound, "no lease stored for " + key.to_string());
+  if (!status.ok()) return to_error(status, "read lease " + key.to_string());
+  auto lease = codec::decode_lease(value);
+  if (!lease) {
+    Error error = std::move(lease).error();
+    error.message = "stored lease " + key.to_string() + ": " + error.message;
+    return error;
+  }
+  return lease;
+}
+
+}  // namespace
+
 Task<Result<Lease>> RocksDbStore::do_get(ActorKey key) {
   if (auto e = check_open()) co_return std::move(*e);
   ActiveOp active(*this);
   std::shared_ptr<rocksdb::DB> db = db_;
+  const std::string primary = codec::primary_key(key);
+
+  // Hot leases are in the memtable or the block cache: read them right here
+  // on the loop. kBlockCacheTier never does I/O (it answers Incomplete
+  // instead), so the loop cannot block on the disk; it saves the two thread
+  // hops that dominate a cached read, and keeps the worker pool free for
+  // the commit and for reads that do need the disk.
+  {
+    rocksdb::ReadOptions cached;
+    cached.read_tier = rocksdb::kBlockCacheTier;
+    std::string value;
+    rocksdb::Status status = db->Get(cached, primary, &value);
+    if (!status.IsIncomplete()) co_return lease_from(status, value, key);
+  }
+
   std::uint64_t read_bytes = 0;
   Result<Lease> out = co_await runtime().offload([&]() -> Result<Lease> {
     start_perf_counting();
     std::string value;
-    rocksdb::Status status = db->Get(rocksdb::ReadOptions(), codec::primary_key(key), &value);
+    rocksdb::Status status = db->Get(rocksdb::ReadOptions(), primary, &value);
     read_bytes = perf_bytes_read();
-    if (status.IsNotFound()) return make_error(ErrorCode::NotFound, "no lease stored for " + key.to_string());
-    if (!status.ok()) return to_error(status, "read lease " + key.to_string());
-    auto lease = codec::decode_lease(value);
-    if (!lease) {
-      Error error = std::move(lease).error();
-      error.message = "stored lease " + key.to_string() + ": " + error.message;
-      return error;
-    }
-    return lease;
+    return lease_from(status, value, key);
   });
   bytes_read_ += read_bytes;
   out.metrics().disk_bytes_read = read_bytes;

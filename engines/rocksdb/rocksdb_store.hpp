@@ -8,7 +8,10 @@
 //
 // Threading: every do_* runs on the store's loop thread (the public wrappers
 // hop there) and sends RocksDB's blocking calls to the runtime's worker pool
-// with runtime().offload(). Writes queue on the loop and a single commit
+// with runtime().offload(). The one exception is a point read that the
+// memtable or block cache can answer (ReadOptions::read_tier =
+// kBlockCacheTier, which never does I/O): it runs on the loop, and only a
+// miss goes to a worker. Writes queue on the loop and a single commit
 // loop writes each gathered group as one WriteBatch (write_group.hpp), so
 // the read-before-write that maintains the indexes never races another
 // writer. Durability is per write: WriteOptions.sync in the durable mode;
