@@ -159,15 +159,6 @@ RocksDbStore::~RocksDbStore() {
   if (!runtime().on_loop_thread()) {
     try {
       if (!closed_) (void)runtime().block_on(do_close());
-      // Let the loop idle briefly before ProviderBase destroys the runtime.
-      // Works around a shutdown race in io/uring (run_on_worker uncounts a
-      // worker job only after posting its completion, without a wake-up, so
-      // a loop that saw the count still at 1 can sleep forever once stop is
-      // requested): the pause lets the last worker's decrement land first.
-      io::Runtime* rt = &runtime();
-      (void)rt->block_on([](io::Runtime* r) -> Task<bool> {
-        co_return co_await r->sleep_for(std::chrono::milliseconds(1));
-      }(rt));
     } catch (...) {
       // Nothing to report to from a destructor.
     }
