@@ -1,6 +1,7 @@
 // The two baselines every benchmark run prints beside our backends:
 //  - rocksdb-direct: RocksDB used directly (not through our interface), one
 //    thread per concurrent writer, the same record size, mix and sync setting;
+//    a write is a Get then a Put of the lease (read-modify-write, as a renewal);
 //  - device-fdatasync: one 4 KiB pwrite + fdatasync in a loop into a
 //    preallocated file, the floor any durable write pays on this disk.
 #pragma once

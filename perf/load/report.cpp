@@ -48,6 +48,18 @@ std::string format_table(const std::vector<RunResult>& rows) {
         static_cast<double>(r.peak_rss_bytes) / (1 << 20), r.cpu_seconds);
     if (r.errors) out += fmt::format("  ! {} errors, first: {}\n", r.errors, r.first_error);
   }
+  // Our RocksDb backend against RocksDB used directly, same concurrency.
+  for (const auto& ours : rows) {
+    if (ours.target != "RocksDb") continue;
+    for (const auto& direct : rows) {
+      if (direct.target != "rocksdb-direct" || direct.concurrency != ours.concurrency || !direct.throughput()) continue;
+      out += fmt::format("RocksDb backend vs rocksdb-direct at {:>4} in flight: {:.2f}x throughput, write p50 {:.2f}x\n",
+                         ours.concurrency, ours.throughput() / direct.throughput(),
+                         direct.writes.percentile(50) ? static_cast<double>(ours.writes.percentile(50)) /
+                                                            static_cast<double>(direct.writes.percentile(50))
+                                                      : 0.0);
+    }
+  }
   out += "latencies in microseconds; wamp = bytes written to disk / user bytes written; syncs/w = fdatasyncs per write\n";
   return out;
 }
