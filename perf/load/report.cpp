@@ -110,7 +110,7 @@ std::string to_svg(const std::vector<RunResult>& rows, const RunContext& context
   const double y_lo = std::floor(std::log10(static_cast<double>(lo == UINT64_MAX ? 1000 : lo)));
   const double y_hi = std::ceil(std::log10(static_cast<double>(hi)));
   const double x_max = 5.0;  // up to 99.999%
-  const int panel_w = 420, panel_h = 300, margin = 60, top = 50;
+  const int panel_w = 420, panel_h = 300, margin = 80, top = 50;
   const int width = margin + static_cast<int>(levels.size()) * (panel_w + margin);
   const int height = top + panel_h + 150;
   static const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"};
