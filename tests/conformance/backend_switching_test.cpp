@@ -151,7 +151,10 @@ TEST_P(BackendSwitching, EveryBackendGivesTheSameAnswers) {
       EXPECT_EQ(lines[i], first[i]) << to_string(backend) << " vs " << to_string(first_backend) << " line " << i;
   }
   // Sanity: the script exercised what it meant to.
-  auto has = [&](const std::string& line) { return std::find(first.begin(), first.end(), line) != first.end(); };
+  const auto& reference = first;  // clang 14 cannot capture a structured binding
+  auto has = [&](const std::string& line) {
+    return std::find(reference.begin(), reference.end(), line) != reference.end();
+  };
   EXPECT_TRUE(has("get missing -> NotFound"));
   EXPECT_TRUE(has("remove 4 again -> NotFound"));
   EXPECT_TRUE(has("bad batch -> InvalidArgument"));
