@@ -30,6 +30,7 @@ struct ChildState {
   std::array<std::atomic<bool>, kKeyCount> claimed{};
   std::array<std::uint64_t, kKeyCount> last_seq{};
   std::atomic<std::uint64_t> writes_started{0};
+  int drop_percent = 0;
 };
 
 // One write(2) per call on an O_APPEND fd: the text reaches the page cache
@@ -93,6 +94,8 @@ Task<void> write_one(ChildState* st, Rng* rng) {
     result = co_await st->store->remove_lease(std::move(actor_key));
     // Nothing stored under the key: it is absent afterwards either way.
     if (!result.ok() && result.code() == ErrorCode::NotFound) result = Status();
+  } else if (st->drop_percent > 0 && static_cast<int>(rng->uniform(0, 99)) < st->drop_percent) {
+    result = Status();  // --self-test-drop-percent: a lie the oracle must catch
   } else {
     Lease lease = make_lease(key, seq, 0);
     result = co_await st->store->store_lease(std::move(lease));
@@ -171,6 +174,7 @@ void maintenance(ChildState* st) {
 int run_child(const ChildOptions& options) {
   auto* st = new ChildState();  // never freed: the child ends by SIGKILL
   st->seed = options.seed;
+  st->drop_percent = options.drop_percent;
   st->next_batch = options.batch_base;
   st->last_seq.fill(options.seq_base);
   st->log_fd = ::open(options.side_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -24,6 +24,9 @@ struct ChildOptions {
   int writers = 32;
   int ready_fd = -1;             // one byte is written here once the store is open
   std::uint64_t max_run_ms = 60000;
+  // Self-test of the suite only: ack this percentage of upserts without
+  // issuing them, so a correct engine must be reported as losing writes.
+  int drop_percent = 0;
 };
 
 // Returns only on failure to open (exit code 2) or after max_run_ms (3).
