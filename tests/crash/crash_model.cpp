@@ -54,7 +54,7 @@ Lease make_lease(int key_index, std::uint64_t seq, std::uint64_t batch_id) {
   const std::uint64_t shape = mix(seq * 1000003ULL + static_cast<std::uint64_t>(key_index));
   Lease lease;
   lease.key = key_of(key_index);
-  lease.node_id = "node-" + std::to_string(shape % 13);
+  lease.node_id = "node-" + std::to_string(shape % kNodeCount);
   const std::uint64_t base_ms = 1'900'000'000'000ULL;  // 2030: never expired during a run
   lease.metadata.created_at = at_ms(base_ms + seq % 1'000'000);
   lease.metadata.last_renewed = at_ms(base_ms + seq % 1'000'000 + 7);

@@ -25,6 +25,7 @@ namespace orbit::crash {
 
 inline constexpr int kKeyCount = 200;
 inline constexpr int kActorTypeCount = 4;
+inline constexpr int kNodeCount = 13;  // node_id is "node-0" .. "node-12"
 
 std::string_view actor_type_name(int type_index);
 ActorKey key_of(int key_index);
