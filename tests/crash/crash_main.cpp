@@ -56,6 +56,7 @@ struct Options {
   int drop_percent = 0;        // --self-test-drop-percent: see ChildOptions
   int open_kill_percent = 10;  // cycles that kill the child while it is still opening (recovering)
   IoBackend io = IoBackend::Auto;
+  DurabilityMode durability = DurabilityMode::Durable;
   bool io_mixed = true;  // per cycle: child and reopen on different I/O backends (auto vs asio)
   bool keep = false;
   bool verbose = false;
@@ -78,7 +79,8 @@ std::optional<IoBackend> parse_io(std::string_view name) {
                "orbit-crash: %s\n"
                "usage: orbit-crash [--cycles N] [--seed S] [--backend CowBTree|LsmTree|RocksDb]\n"
                "                   [--min-run-ms MS] [--max-run-ms MS] [--open-kill-percent P]\n"
-               "                   [--writers N] [--io mixed|auto|io_uring|asio] [--dir PATH] [--keep] [--verbose]\n"
+               "                   [--writers N] [--io mixed|auto|io_uring|asio] [--durability durable|buffered|none]\n"
+               "                   [--dir PATH] [--keep] [--verbose]\n"
                "                   [--self-test-drop-percent P]\n"
                "env: ORBIT_CRASH_SEED, ORBIT_CRASH_CYCLES override --seed / --cycles\n",
                problem.c_str());
@@ -115,6 +117,12 @@ Options parse(int argc, char** argv) {
       o.io_mixed = std::string_view(v) == "mixed";
       if (!io && !o.io_mixed) usage(std::string("unknown io backend '") + v + "' (accepted: mixed, auto, io_uring, asio)");
       if (io) o.io = *io;
+    } else if (a == "--durability") {
+      std::string_view v = value();
+      if (v == "durable") o.durability = DurabilityMode::Durable;
+      else if (v == "buffered") o.durability = DurabilityMode::Buffered;
+      else if (v == "none") o.durability = DurabilityMode::None;
+      else usage("unknown durability '" + std::string(v) + "' (accepted: durable, buffered, none)");
     } else if (a == "--dir") o.dir = value();
     else if (a == "--side-log") o.side_log = value();
     else if (a == "--seed") o.seed = parse_u64(a, value()), seed_set = true;
@@ -144,12 +152,13 @@ Options parse(int argc, char** argv) {
 
 // Small buffers so a few hundred milliseconds of writes flush, compact and
 // checkpoint; durable mode, because that is what the oracle's acks mean.
-PersistenceConfig store_config(PersistenceBackend backend, const std::string& dir, IoBackend io) {
+PersistenceConfig store_config(PersistenceBackend backend, const std::string& dir, IoBackend io,
+                               DurabilityMode durability) {
   PersistenceConfig config;
   config.backend = backend;
   config.data_dir = dir;
   config.io_backend = io;
-  config.durability = DurabilityMode::Durable;
+  config.durability = durability;
   config.cow_config.max_keys_per_node = 16;
   config.cow_config.snapshot_interval = 3;
   config.lsm_config.memtable_size_mb = 1;
@@ -212,6 +221,7 @@ Spawned spawn_child(const Options& o, PersistenceBackend backend, IoBackend io, 
                                    "--batch-base", std::to_string(static_cast<std::uint64_t>(cycle + 1) << 32),
                                    "--writers", std::to_string(o.writers),
                                    "--io", std::string(to_string(io)),
+                                   "--durability", std::string(to_string(o.durability)),
                                    "--self-test-drop-percent", std::to_string(o.drop_percent),
                                    "--ready-fd", "3"};
   std::vector<char*> argv;
@@ -248,7 +258,7 @@ bool wait_ready(int fd, int timeout_ms) {
 // closes it. Returns false if the store refused to open.
 bool verify(const Options& o, BackendReport& report, IoBackend io, const std::string& data_dir, const SideLog& log,
             std::vector<KeyState>& state, int cycle) {
-  auto opened = sync_wait(PersistenceFactory::create_provider(store_config(report.backend, data_dir, io)));
+  auto opened = sync_wait(PersistenceFactory::create_provider(store_config(report.backend, data_dir, io, o.durability)));
   if (!opened.ok()) {
     ++report.opens_refused;
     report.note("cycle " + std::to_string(cycle) + ": reopen refused: " + opened.error().to_string());
@@ -454,9 +464,10 @@ BackendReport run_backend(const Options& o, PersistenceBackend backend, const st
 
 void print_report(const BackendReport& r, const Options& o) {
   auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-  std::printf("== orbit-crash report: %s%s (seed %llu, io %s) ==\n", std::string(to_string(r.backend)).c_str(),
+  std::printf("== orbit-crash report: %s%s (seed %llu, io %s, %s) ==\n", std::string(to_string(r.backend)).c_str(),
               r.backend == PersistenceBackend::RocksDb ? " [control: RocksDB through our interface]" : "", u(o.seed),
-              o.io_mixed ? "mixed auto/asio" : std::string(to_string(o.io)).c_str());
+              o.io_mixed ? "mixed auto/asio" : std::string(to_string(o.io)).c_str(),
+              std::string(to_string(o.durability)).c_str());
   std::printf("  cycles run                       %d of %d (%llu killed while opening)\n", r.cycles, o.cycles,
               u(r.kills_during_open));
   std::printf("  writes issued                    %llu\n", u(r.writes_issued));
@@ -522,7 +533,7 @@ int main(int argc, char** argv) {
   if (o.child) {
     if (!o.backend || o.dir.empty() || o.side_log.empty()) usage("--child needs --backend, --dir and --side-log");
     ChildOptions c;
-    c.config = store_config(*o.backend, o.dir, o.io);
+    c.config = store_config(*o.backend, o.dir, o.io, o.durability);
     c.side_log = o.side_log;
     c.seed = o.seed;
     c.seq_base = o.seq_base;
