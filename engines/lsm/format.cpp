@@ -1,0 +1,50 @@
+#include "engines/lsm/format.hpp"
+
+#include <cassert>
+
+#include "src/util/coding.hpp"
+
+namespace orbit::lsm {
+
+void append_internal_key(std::string& out, std::string_view user_key, SequenceNumber sequence, ValueType type) {
+  assert(sequence <= kMaxSequenceNumber);
+  out.append(user_key);
+  coding::put_fixed64(out, (sequence << 8) | static_cast<std::uint8_t>(type));
+}
+
+std::string make_internal_key(std::string_view user_key, SequenceNumber sequence, ValueType type) {
+  std::string out;
+  out.reserve(user_key.size() + kInternalKeyTagSize);
+  append_internal_key(out, user_key, sequence, type);
+  return out;
+}
+
+bool parse_internal_key(std::string_view internal_key, ParsedInternalKey& out) {
+  if (internal_key.size() < kInternalKeyTagSize) return false;
+  std::uint64_t tag = coding::decode_fixed64(internal_key.data() + internal_key.size() - kInternalKeyTagSize);
+  auto type = static_cast<std::uint8_t>(tag & 0xff);
+  if (type > static_cast<std::uint8_t>(ValueType::Put)) return false;
+  out.user_key = extract_user_key(internal_key);
+  out.sequence = tag >> 8;
+  out.type = static_cast<ValueType>(type);
+  return true;
+}
+
+int bytewise_compare(std::string_view a, std::string_view b) noexcept {
+  int c = a.compare(b);
+  return c < 0 ? -1 : (c > 0 ? 1 : 0);
+}
+
+int internal_key_compare(std::string_view a, std::string_view b) noexcept {
+  if (a.size() < kInternalKeyTagSize || b.size() < kInternalKeyTagSize) return bytewise_compare(a, b);
+  int c = bytewise_compare(extract_user_key(a), extract_user_key(b));
+  if (c != 0) return c;
+  // Larger tag (newer sequence, then higher type) first.
+  std::uint64_t ta = coding::decode_fixed64(a.data() + a.size() - kInternalKeyTagSize);
+  std::uint64_t tb = coding::decode_fixed64(b.data() + b.size() - kInternalKeyTagSize);
+  if (ta > tb) return -1;
+  if (ta < tb) return 1;
+  return 0;
+}
+
+}  // namespace orbit::lsm

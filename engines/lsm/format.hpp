@@ -1,0 +1,63 @@
+// The LSM tree's internal key: a user key tagged with a sequence number and
+// an operation type, and the one order every memtable, block and SSTable of
+// this engine sorts by.
+//
+// Encoding (FORMAT.md): user_key bytes, then an 8-byte little-endian tag
+// (sequence << 8 | type). Order: user key ascending (bytewise), then
+// sequence descending, then type descending, so the newest version of a key
+// comes first and a seek to (key, snapshot) lands on the newest version
+// visible at that snapshot.
+// Pure functions; safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace orbit::lsm {
+
+using SequenceNumber = std::uint64_t;
+
+// Sequence numbers use 56 bits: the tag packs the type into the low byte.
+inline constexpr SequenceNumber kMaxSequenceNumber = (SequenceNumber{1} << 56) - 1;
+
+enum class ValueType : std::uint8_t {
+  Delete = 0,  // a tombstone: the key is absent as of this sequence
+  Put = 1,
+};
+// Type used when building a seek key: the highest type, so that
+// (key, s, kValueTypeForSeek) sorts before every real entry (key, s, *).
+inline constexpr ValueType kValueTypeForSeek = ValueType::Put;
+
+inline constexpr std::size_t kInternalKeyTagSize = 8;
+
+// Appends user_key + tag(sequence, type) to `out`.
+// REQUIRES: sequence <= kMaxSequenceNumber
+void append_internal_key(std::string& out, std::string_view user_key, SequenceNumber sequence, ValueType type);
+std::string make_internal_key(std::string_view user_key, SequenceNumber sequence, ValueType type);
+
+struct ParsedInternalKey {
+  std::string_view user_key;
+  SequenceNumber sequence = 0;
+  ValueType type = ValueType::Put;
+};
+
+// False when `internal_key` is shorter than the tag or its type byte is
+// unknown (corrupt input); `out` is then unspecified.
+bool parse_internal_key(std::string_view internal_key, ParsedInternalKey& out);
+
+// REQUIRES: internal_key.size() >= kInternalKeyTagSize
+inline std::string_view extract_user_key(std::string_view internal_key) {
+  return internal_key.substr(0, internal_key.size() - kInternalKeyTagSize);
+}
+
+// Three-way comparisons (<0, 0, >0).
+int bytewise_compare(std::string_view a, std::string_view b) noexcept;
+// The internal-key order described above. Keys too short to hold a tag
+// compare bytewise (they only appear in corrupt input).
+int internal_key_compare(std::string_view a, std::string_view b) noexcept;
+
+// The comparator blocks and SSTables are built and searched with.
+using KeyCompare = int (*)(std::string_view, std::string_view) noexcept;
+
+}  // namespace orbit::lsm

@@ -1,0 +1,34 @@
+#include "engines/lsm/memtable.hpp"
+
+#include <cassert>
+
+namespace orbit::lsm {
+
+void Memtable::add(SequenceNumber sequence, ValueType type, std::string_view user_key, std::string_view value) {
+  std::string key = make_internal_key(user_key, sequence, type);
+  std::string stored = type == ValueType::Put ? std::string(value) : std::string();
+  // Heap bytes beyond the small-string buffer are what the strings cost.
+  std::size_t cost = kNodeOverhead + key.capacity() + stored.capacity();
+  [[maybe_unused]] auto [it, inserted] = map_.emplace(std::move(key), std::move(stored));
+  assert(inserted);
+  memory_usage_ += cost;
+}
+
+Memtable::LookupResult Memtable::get(std::string_view user_key, SequenceNumber snapshot) const {
+  LookupResult result;
+  std::string seek_key = make_internal_key(user_key, snapshot, kValueTypeForSeek);
+  auto it = map_.lower_bound(std::string_view(seek_key));
+  if (it == map_.end()) return result;
+  ParsedInternalKey parsed;
+  if (!parse_internal_key(it->first, parsed) || parsed.user_key != user_key) return result;
+  result.sequence = parsed.sequence;
+  if (parsed.type == ValueType::Delete) {
+    result.state = LookupState::Deleted;
+  } else {
+    result.state = LookupState::Found;
+    result.value = it->second;
+  }
+  return result;
+}
+
+}  // namespace orbit::lsm

@@ -1,0 +1,91 @@
+// Memtable: the LSM tree's in-memory write buffer, an ordered map from
+// internal key (user key, sequence, Put/Delete) to value.
+//
+// Why std::map and not a skiplist: every write and every read of a store
+// runs on its runtime's single loop thread (coroutines interleave, threads
+// do not), so LevelDB's lock-free single-writer/many-reader skiplist buys
+// nothing here, and a red-black tree gives the same O(log n) ordered
+// insert/seek with iterators that stay valid across inserts, which is the
+// property a flush or a scan running across a co_await needs. If readers
+// ever move off the loop thread this is the class to replace.
+//
+// Promises: add() never overwrites; each (user key, sequence) is a distinct
+// entry. get(key, snapshot) sees the newest entry with sequence <= snapshot.
+// approximate_memory_usage() grows monotonically and bounds what the
+// entries cost (keys, values and an estimate of per-node overhead).
+// Threading: one thread (the owning loop's) at a time.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "engines/lsm/format.hpp"
+
+namespace orbit::lsm {
+
+class Memtable {
+ private:
+  struct Less {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept { return internal_key_compare(a, b) < 0; }
+  };
+  using Map = std::map<std::string, std::string, Less>;
+
+ public:
+  Memtable() = default;
+  Memtable(const Memtable&) = delete;
+  Memtable& operator=(const Memtable&) = delete;
+
+  // Inserts (user_key, sequence, type) -> value. A Delete's value is
+  // ignored (stored empty).
+  // REQUIRES: sequence <= kMaxSequenceNumber and (user_key, sequence) not
+  // already present (sequences are unique per store).
+  void add(SequenceNumber sequence, ValueType type, std::string_view user_key, std::string_view value);
+
+  enum class LookupState : std::uint8_t {
+    NotFound,  // no version of the key with sequence <= snapshot here
+    Found,     // newest visible version is a Put; value filled
+    Deleted,   // newest visible version is a Delete (older tables must not be asked)
+  };
+  struct LookupResult {
+    LookupState state = LookupState::NotFound;
+    SequenceNumber sequence = 0;  // of the version found (Found or Deleted)
+    std::string value;            // Found only
+  };
+  LookupResult get(std::string_view user_key, SequenceNumber snapshot = kMaxSequenceNumber) const;
+
+  std::size_t approximate_memory_usage() const noexcept { return memory_usage_; }
+  std::size_t entry_count() const noexcept { return map_.size(); }
+  bool empty() const noexcept { return map_.empty(); }
+
+  // Walks every entry (all versions, tombstones included) in internal-key
+  // order. Stays valid across add(); invalid once the Memtable is gone.
+  class Iterator {
+   public:
+    explicit Iterator(const Memtable& table) : map_(&table.map_), it_(map_->end()) {}
+    bool valid() const noexcept { return it_ != map_->end(); }
+    void seek_to_first() { it_ = map_->begin(); }
+    // First entry >= internal_key.
+    void seek(std::string_view internal_key) { it_ = map_->lower_bound(internal_key); }
+    // REQUIRES: valid()
+    void next() { ++it_; }
+    std::string_view key() const { return it_->first; }  // internal key
+    std::string_view value() const { return it_->second; }
+
+   private:
+    const Map* map_;
+    Map::const_iterator it_;
+  };
+
+ private:
+  // A red-black tree node: three pointers, a colour word and the two
+  // std::string headers, rounded up.
+  static constexpr std::size_t kNodeOverhead = 32 + 2 * sizeof(std::string);
+
+  Map map_;
+  std::size_t memory_usage_ = 0;
+};
+
+}  // namespace orbit::lsm

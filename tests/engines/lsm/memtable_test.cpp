@@ -1,0 +1,107 @@
+// Goal: the memtable orders versions newest-first, answers snapshot reads
+// with the newest version <= the snapshot (tombstones included), iterates in
+// internal-key order, and accounts memory as it grows.
+#include "engines/lsm/memtable.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace orbit::lsm {
+namespace {
+
+TEST(InternalKey, EncodesAndOrdersNewestFirst) {
+  std::string a = make_internal_key("apple", 5, ValueType::Put);
+  ParsedInternalKey parsed;
+  ASSERT_TRUE(parse_internal_key(a, parsed));
+  EXPECT_EQ(parsed.user_key, "apple");
+  EXPECT_EQ(parsed.sequence, 5u);
+  EXPECT_EQ(parsed.type, ValueType::Put);
+
+  EXPECT_LT(internal_key_compare(a, make_internal_key("apple", 4, ValueType::Put)), 0);
+  EXPECT_GT(internal_key_compare(a, make_internal_key("apple", 6, ValueType::Delete)), 0);
+  EXPECT_LT(internal_key_compare(make_internal_key("app", 1, ValueType::Put), a), 0);
+  EXPECT_LT(internal_key_compare(a, make_internal_key("apples", 9, ValueType::Put)), 0);
+  EXPECT_EQ(internal_key_compare(a, a), 0);
+
+  std::string bad = make_internal_key("k", 1, ValueType::Put);
+  bad[bad.size() - 8] = 7;  // the tag's low byte is the type
+  EXPECT_FALSE(parse_internal_key(bad, parsed));
+  EXPECT_FALSE(parse_internal_key("short", parsed));
+}
+
+TEST(Memtable, SnapshotReadsSeeNewestVisibleVersion) {
+  Memtable table;
+  table.add(1, ValueType::Put, "k", "v1");
+  table.add(3, ValueType::Put, "k", "v3");
+  table.add(5, ValueType::Delete, "k", "ignored");
+  table.add(7, ValueType::Put, "k", "v7");
+  table.add(2, ValueType::Put, "other", "o2");
+
+  EXPECT_EQ(table.get("k", 0).state, Memtable::LookupState::NotFound);
+  auto at1 = table.get("k", 1);
+  EXPECT_EQ(at1.state, Memtable::LookupState::Found);
+  EXPECT_EQ(at1.value, "v1");
+  EXPECT_EQ(table.get("k", 2).value, "v1");
+  EXPECT_EQ(table.get("k", 4).value, "v3");
+  auto at5 = table.get("k", 5);
+  EXPECT_EQ(at5.state, Memtable::LookupState::Deleted);
+  EXPECT_EQ(at5.sequence, 5u);
+  EXPECT_EQ(table.get("k", 6).state, Memtable::LookupState::Deleted);
+  auto latest = table.get("k");
+  EXPECT_EQ(latest.value, "v7");
+  EXPECT_EQ(latest.sequence, 7u);
+  EXPECT_EQ(table.get("other", 1).state, Memtable::LookupState::NotFound);
+  EXPECT_EQ(table.get("other").value, "o2");
+  EXPECT_EQ(table.get("kk").state, Memtable::LookupState::NotFound);
+  EXPECT_EQ(table.get("").state, Memtable::LookupState::NotFound);
+  // A user key that is a prefix of another must not match it.
+  EXPECT_EQ(table.get("o").state, Memtable::LookupState::NotFound);
+}
+
+TEST(Memtable, IteratesInInternalKeyOrderAndSurvivesInserts) {
+  Memtable table;
+  std::mt19937_64 rng(42);
+  std::vector<std::string> keys;
+  for (SequenceNumber s = 1; s <= 500; ++s) {
+    std::string k = "key" + std::to_string(rng() % 100);
+    table.add(s, s % 5 == 0 ? ValueType::Delete : ValueType::Put, k, "value" + std::to_string(s));
+  }
+  EXPECT_EQ(table.entry_count(), 500u);
+
+  Memtable::Iterator it(table);
+  it.seek_to_first();
+  std::string previous;
+  std::size_t seen = 0;
+  while (it.valid()) {
+    if (!previous.empty()) {
+      EXPECT_LT(internal_key_compare(previous, it.key()), 0) << "seed 42";
+    }
+    previous = std::string(it.key());
+    if (seen == 10) table.add(1000, ValueType::Put, "zzz", "late");  // iterator stays valid
+    ++seen;
+    it.next();
+  }
+  EXPECT_EQ(seen, 501u);
+
+  it.seek(make_internal_key("key5", kMaxSequenceNumber, kValueTypeForSeek));
+  ASSERT_TRUE(it.valid());
+  ParsedInternalKey parsed;
+  ASSERT_TRUE(parse_internal_key(it.key(), parsed));
+  EXPECT_GE(parsed.user_key, std::string_view("key5"));
+}
+
+TEST(Memtable, MemoryUsageGrowsWithContent) {
+  Memtable table;
+  EXPECT_EQ(table.approximate_memory_usage(), 0u);
+  table.add(1, ValueType::Put, "a", "small");
+  std::size_t after_small = table.approximate_memory_usage();
+  EXPECT_GT(after_small, 0u);
+  table.add(2, ValueType::Put, "b", std::string(10000, 'x'));
+  EXPECT_GE(table.approximate_memory_usage(), after_small + 10000);
+}
+
+}  // namespace
+}  // namespace orbit::lsm
