@@ -57,6 +57,18 @@ int bytewise_compare(std::string_view a, std::string_view b) noexcept;
 // compare bytewise (they only appear in corrupt input).
 int internal_key_compare(std::string_view a, std::string_view b) noexcept;
 
+// What a point lookup at a snapshot finds in one memtable or SSTable.
+enum class LookupState : std::uint8_t {
+  NotFound,  // no version of the key with sequence <= snapshot here
+  Found,     // newest visible version is a Put; value filled
+  Deleted,   // newest visible version is a Delete (older tables must not be asked)
+};
+struct LookupResult {
+  LookupState state = LookupState::NotFound;
+  SequenceNumber sequence = 0;  // of the version found (Found or Deleted)
+  std::string value;            // Found only
+};
+
 // The comparator blocks and SSTables are built and searched with.
 using KeyCompare = int (*)(std::string_view, std::string_view) noexcept;
 

@@ -44,16 +44,8 @@ class Memtable {
   // already present (sequences are unique per store).
   void add(SequenceNumber sequence, ValueType type, std::string_view user_key, std::string_view value);
 
-  enum class LookupState : std::uint8_t {
-    NotFound,  // no version of the key with sequence <= snapshot here
-    Found,     // newest visible version is a Put; value filled
-    Deleted,   // newest visible version is a Delete (older tables must not be asked)
-  };
-  struct LookupResult {
-    LookupState state = LookupState::NotFound;
-    SequenceNumber sequence = 0;  // of the version found (Found or Deleted)
-    std::string value;            // Found only
-  };
+  using LookupState = lsm::LookupState;
+  using LookupResult = lsm::LookupResult;
   LookupResult get(std::string_view user_key, SequenceNumber snapshot = kMaxSequenceNumber) const;
 
   std::size_t approximate_memory_usage() const noexcept { return memory_usage_; }
