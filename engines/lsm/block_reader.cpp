@@ -13,7 +13,8 @@ Error block_corruption(const BlockLocation& where, std::string_view what) {
 }
 }  // namespace
 
-Result<std::shared_ptr<const Block>> Block::parse(std::string contents, BlockLocation where, KeyCompare compare) {
+Result<std::shared_ptr<const Block>> Block::parse(std::string contents, BlockLocation where,
+                                                  KeyCompare compare) {
   constexpr std::size_t kWord = sizeof(std::uint32_t);
   if (contents.size() < kWord) return block_corruption(where, "block shorter than its restart count");
   std::uint32_t restarts = coding::decode_fixed32(contents.data() + contents.size() - kWord);

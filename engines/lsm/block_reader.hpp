@@ -72,7 +72,10 @@ class Block {
 
  private:
   Block(std::string contents, BlockLocation where, KeyCompare compare, std::uint32_t restart_count)
-      : contents_(std::move(contents)), where_(std::move(where)), compare_(compare), restart_count_(restart_count) {}
+      : contents_(std::move(contents)),
+        where_(std::move(where)),
+        compare_(compare),
+        restart_count_(restart_count) {}
 
   std::string contents_;
   BlockLocation where_;

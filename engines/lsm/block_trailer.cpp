@@ -25,14 +25,16 @@ bool compress(std::string_view contents, CompressionType type, std::string& out)
     if (contents.size() > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE)) return false;
     int bound = LZ4_compressBound(static_cast<int>(contents.size()));
     out.resize(header + static_cast<std::size_t>(bound));
-    int written = LZ4_compress_default(contents.data(), out.data() + header, static_cast<int>(contents.size()), bound);
+    int written =
+        LZ4_compress_default(contents.data(), out.data() + header, static_cast<int>(contents.size()), bound);
     if (written <= 0) return false;
     out.resize(header + static_cast<std::size_t>(written));
     return true;
   }
   std::size_t bound = ZSTD_compressBound(contents.size());
   out.resize(header + bound);
-  std::size_t written = ZSTD_compress(out.data() + header, bound, contents.data(), contents.size(), kZstdLevel);
+  std::size_t written =
+      ZSTD_compress(out.data() + header, bound, contents.data(), contents.size(), kZstdLevel);
   if (ZSTD_isError(written)) return false;
   out.resize(header + written);
   return true;
@@ -44,7 +46,8 @@ std::string encode_block(std::string_view contents, CompressionType compression)
   std::string stored;
   if (compression != CompressionType::None) {
     std::string compressed;
-    if (compress(contents, compression, compressed) && compressed.size() < contents.size() - contents.size() / 8) {
+    if (compress(contents, compression, compressed) &&
+        compressed.size() < contents.size() - contents.size() / 8) {
       stored = std::move(compressed);
     } else {
       compression = CompressionType::None;
@@ -81,7 +84,8 @@ Result<std::string> decode_block(std::string_view stored, const BlockLocation& w
   if (compression == CompressionType::Lz4) {
     int got = LZ4_decompress_safe(body.data(), contents.data(), static_cast<int>(body.size()),
                                   static_cast<int>(contents.size()));
-    if (got < 0 || static_cast<std::uint64_t>(got) != size) return corruption(where, "lz4 block does not decompress");
+    if (got < 0 || static_cast<std::uint64_t>(got) != size)
+      return corruption(where, "lz4 block does not decompress");
   } else {
     std::size_t got = ZSTD_decompress(contents.data(), contents.size(), body.data(), body.size());
     if (ZSTD_isError(got) || got != size) return corruption(where, "zstd block does not decompress");

@@ -6,7 +6,8 @@
 
 namespace orbit::lsm {
 
-void append_internal_key(std::string& out, std::string_view user_key, SequenceNumber sequence, ValueType type) {
+void append_internal_key(std::string& out, std::string_view user_key, SequenceNumber sequence,
+                         ValueType type) {
   assert(sequence <= kMaxSequenceNumber);
   out.append(user_key);
   coding::put_fixed64(out, (sequence << 8) | static_cast<std::uint8_t>(type));

@@ -33,7 +33,8 @@ inline constexpr std::size_t kInternalKeyTagSize = 8;
 
 // Appends user_key + tag(sequence, type) to `out`.
 // REQUIRES: sequence <= kMaxSequenceNumber
-void append_internal_key(std::string& out, std::string_view user_key, SequenceNumber sequence, ValueType type);
+void append_internal_key(std::string& out, std::string_view user_key, SequenceNumber sequence,
+                         ValueType type);
 std::string make_internal_key(std::string_view user_key, SequenceNumber sequence, ValueType type);
 
 struct ParsedInternalKey {

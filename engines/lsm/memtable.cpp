@@ -4,7 +4,8 @@
 
 namespace orbit::lsm {
 
-void Memtable::add(SequenceNumber sequence, ValueType type, std::string_view user_key, std::string_view value) {
+void Memtable::add(SequenceNumber sequence, ValueType type, std::string_view user_key,
+                   std::string_view value) {
   std::string key = make_internal_key(user_key, sequence, type);
   std::string stored = type == ValueType::Put ? std::string(value) : std::string();
   // Heap bytes beyond the small-string buffer are what the strings cost.

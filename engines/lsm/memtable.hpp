@@ -29,7 +29,9 @@ class Memtable {
  private:
   struct Less {
     using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const noexcept { return internal_key_compare(a, b) < 0; }
+    bool operator()(std::string_view a, std::string_view b) const noexcept {
+      return internal_key_compare(a, b) < 0;
+    }
   };
   using Map = std::map<std::string, std::string, Less>;
 

@@ -54,7 +54,8 @@ Status SstableBuilder::add(std::string_view internal_key, std::string_view value
     return make_error(ErrorCode::InvalidArgument, "sstable " + path_ + ": entry key is not an internal key");
   }
   if (info_.entry_count > 0 && internal_key_compare(internal_key, info_.largest_key) <= 0) {
-    return make_error(ErrorCode::InvalidArgument, "sstable " + path_ + ": keys must be added in increasing order");
+    return make_error(ErrorCode::InvalidArgument,
+                      "sstable " + path_ + ": keys must be added in increasing order");
   }
   if (options_.bloom_bits_per_key != 0 && (info_.entry_count == 0 || parsed.user_key != last_user_key_)) {
     filter_.add_key(parsed.user_key);

@@ -35,9 +35,9 @@
 namespace orbit::lsm {
 
 struct SstableOptions {
-  std::uint32_t block_size_bytes = 4096;     // target uncompressed data block size
-  std::uint32_t restart_interval = 16;       // entries between full keys in a block
-  std::uint32_t bloom_bits_per_key = 10;     // 0: no filter block
+  std::uint32_t block_size_bytes = 4096;  // target uncompressed data block size
+  std::uint32_t restart_interval = 16;    // entries between full keys in a block
+  std::uint32_t bloom_bits_per_key = 10;  // 0: no filter block
   CompressionType compression = CompressionType::Lz4;
   std::size_t write_buffer_bytes = 1 << 20;  // bytes gathered per write_at
 
@@ -83,10 +83,13 @@ class SstableBuilder {
 
   std::uint64_t entry_count() const noexcept { return info_.entry_count; }
   // Bytes written plus bytes pending: the file size so far.
-  std::uint64_t file_size_estimate() const noexcept { return written_ + pending_.size() + data_block_.size_estimate(); }
+  std::uint64_t file_size_estimate() const noexcept {
+    return written_ + pending_.size() + data_block_.size_estimate();
+  }
 
  private:
-  SstableBuilder(io::FileSystem& fs, std::unique_ptr<io::File> file, std::string path, SstableOptions options);
+  SstableBuilder(io::FileSystem& fs, std::unique_ptr<io::File> file, std::string path,
+                 SstableOptions options);
   // Encodes the current data block into pending_ and indexes it.
   void finish_data_block();
   // Appends an encoded block to pending_; returns its handle.

@@ -52,18 +52,21 @@ std::string encode_sstable_footer(const SstableFooter& footer) {
 
 Status check_sstable_header(std::string_view bytes, const std::string& file) {
   if (bytes.size() != kSstableHeaderSize) return corruption(file, 0, "header truncated");
-  if (coding::decode_fixed64(bytes.data()) != kSstableMagic) return corruption(file, 0, "not an sstable (bad magic)");
+  if (coding::decode_fixed64(bytes.data()) != kSstableMagic)
+    return corruption(file, 0, "not an sstable (bad magic)");
   std::uint32_t stored = crc32c::unmask(coding::decode_fixed32(bytes.data() + 12));
   if (stored != crc32c::value(bytes.data(), 12)) return corruption(file, 0, "header checksum mismatch");
   std::uint32_t version = coding::decode_fixed32(bytes.data() + 8);
   if (version != kSstableFormatVersion) {
-    return corruption(file, 8, "format version " + std::to_string(version) + " (this build reads " +
-                                   std::to_string(kSstableFormatVersion) + ")");
+    return corruption(file, 8,
+                      "format version " + std::to_string(version) + " (this build reads " +
+                          std::to_string(kSstableFormatVersion) + ")");
   }
   return {};
 }
 
-Result<SstableFooter> decode_sstable_footer(std::string_view bytes, const std::string& file, std::uint64_t offset) {
+Result<SstableFooter> decode_sstable_footer(std::string_view bytes, const std::string& file,
+                                            std::uint64_t offset) {
   if (bytes.size() != kSstableFooterSize) return corruption(file, offset, "footer truncated");
   if (coding::decode_fixed64(bytes.data() + 48) != kSstableMagic) {
     return corruption(file, offset + 48, "not an sstable (bad footer magic)");
@@ -77,8 +80,9 @@ Result<SstableFooter> decode_sstable_footer(std::string_view bytes, const std::s
   footer.entry_count = coding::decode_fixed64(p + 32);
   footer.format_version = coding::decode_fixed32(p + 40);
   if (footer.format_version != kSstableFormatVersion) {
-    return corruption(file, offset + 40, "format version " + std::to_string(footer.format_version) +
-                                             " (this build reads " + std::to_string(kSstableFormatVersion) + ")");
+    return corruption(file, offset + 40,
+                      "format version " + std::to_string(footer.format_version) + " (this build reads " +
+                          std::to_string(kSstableFormatVersion) + ")");
   }
   if (!handle_fits(footer.index, kSstableHeaderSize, offset)) {
     return corruption(file, offset, "index handle outside the file");

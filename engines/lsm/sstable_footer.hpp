@@ -47,6 +47,7 @@ std::string encode_sstable_footer(const SstableFooter& footer);
 Status check_sstable_header(std::string_view bytes, const std::string& file);
 // `bytes` is the footer as read from `offset` (= file_size - footer size).
 // Also checks both handles (plus trailers) lie in [header end, offset).
-Result<SstableFooter> decode_sstable_footer(std::string_view bytes, const std::string& file, std::uint64_t offset);
+Result<SstableFooter> decode_sstable_footer(std::string_view bytes, const std::string& file,
+                                            std::uint64_t offset);
 
 }  // namespace orbit::lsm

@@ -20,10 +20,11 @@ Task<Result<std::unique_ptr<SstableReader>>> SstableReader::open(io::FileSystem&
   if (!file) co_return make_error(ErrorCode::IOError, "sstable " + path + ": open: " + file.message());
   auto size = file.value()->size();
   if (!size) co_return make_error(ErrorCode::IOError, "sstable " + path + ": fstat: " + size.message());
-  std::unique_ptr<SstableReader> reader(new SstableReader(std::move(file.value()), std::move(path), size.value()));
+  std::unique_ptr<SstableReader> reader(
+      new SstableReader(std::move(file.value()), std::move(path), size.value()));
   if (reader->file_size_ < kSstableHeaderSize + kSstableFooterSize) {
-    co_return reader->corruption(0, "file of " + std::to_string(reader->file_size_) +
-                                        " bytes is too short for a header and footer");
+    co_return reader->corruption(
+        0, "file of " + std::to_string(reader->file_size_) + " bytes is too short for a header and footer");
   }
 
   std::uint64_t footer_offset = reader->file_size_ - kSstableFooterSize;
@@ -55,11 +56,13 @@ Task<Result<std::unique_ptr<SstableReader>>> SstableReader::open(io::FileSystem&
 
 Task<Result<std::string>> SstableReader::read_exact(std::uint64_t offset, std::uint64_t size) {
   std::string buffer(static_cast<std::size_t>(size), '\0');
-  auto read = co_await file_->read_at(std::as_writable_bytes(std::span(buffer.data(), buffer.size())), offset);
+  auto read =
+      co_await file_->read_at(std::as_writable_bytes(std::span(buffer.data(), buffer.size())), offset);
   if (!read) {
-    co_return make_error(ErrorCode::IOError, "sstable " + path_ + " offset " + std::to_string(offset) +
-                                                 ": read: " + read.message(),
-                         /*retryable=*/true);
+    co_return make_error(
+        ErrorCode::IOError,
+        "sstable " + path_ + " offset " + std::to_string(offset) + ": read: " + read.message(),
+        /*retryable=*/true);
   }
   if (read.value() != size) {
     co_return corruption(offset, "truncated: wanted " + std::to_string(size) + " bytes, file ends after " +
@@ -78,7 +81,8 @@ Task<Result<std::shared_ptr<const Block>>> SstableReader::read_block(BlockHandle
   co_return Block::parse(std::move(contents.value()), std::move(where), internal_key_compare);
 }
 
-Result<BlockHandle> SstableReader::data_handle(std::string_view encoded, std::uint64_t index_entry_offset) const {
+Result<BlockHandle> SstableReader::data_handle(std::string_view encoded,
+                                               std::uint64_t index_entry_offset) const {
   BlockHandle handle;
   // Data blocks lie between the header and the first meta block.
   std::uint64_t end = footer_.filter.size != 0 ? footer_.filter.offset : footer_.index.offset;
@@ -114,7 +118,8 @@ Task<Result<LookupResult>> SstableReader::get(std::string user_key, SequenceNumb
     co_return result;
   }
   ParsedInternalKey parsed;
-  if (!parse_internal_key(it.key(), parsed)) co_return corruption(handle->offset, "entry key is not an internal key");
+  if (!parse_internal_key(it.key(), parsed))
+    co_return corruption(handle->offset, "entry key is not an internal key");
   if (parsed.user_key != user_key) co_return result;
   result.sequence = parsed.sequence;
   if (parsed.type == ValueType::Delete) {

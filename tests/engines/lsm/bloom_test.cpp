@@ -11,7 +11,9 @@
 namespace orbit::lsm {
 namespace {
 
-std::string key_for(std::uint64_t i) { return "actor/type-" + std::to_string(i % 7) + "/id-" + std::to_string(i); }
+std::string key_for(std::uint64_t i) {
+  return "actor/type-" + std::to_string(i % 7) + "/id-" + std::to_string(i);
+}
 
 double false_positive_rate(std::uint32_t bits_per_key, std::uint64_t keys, std::uint64_t probes) {
   BloomFilterBuilder builder(bits_per_key);

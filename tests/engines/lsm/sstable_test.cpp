@@ -242,8 +242,10 @@ TEST_P(SstableTest, EmptyTableAndBadInput) {
   auto builder = run(SstableBuilder::create(rt->fs(), root + "/order.sst", small_options()));
   ASSERT_TRUE(builder.ok());
   EXPECT_TRUE(builder.value()->add(make_internal_key("b", 1, ValueType::Put), "x").ok());
-  EXPECT_EQ(builder.value()->add(make_internal_key("a", 2, ValueType::Put), "x").code(), ErrorCode::InvalidArgument);
-  EXPECT_EQ(builder.value()->add(make_internal_key("b", 1, ValueType::Put), "x").code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(builder.value()->add(make_internal_key("a", 2, ValueType::Put), "x").code(),
+            ErrorCode::InvalidArgument);
+  EXPECT_EQ(builder.value()->add(make_internal_key("b", 1, ValueType::Put), "x").code(),
+            ErrorCode::InvalidArgument);
   EXPECT_EQ(builder.value()->add("short", "x").code(), ErrorCode::InvalidArgument);
   EXPECT_TRUE(builder.value()->add(make_internal_key("b", 0, ValueType::Delete), "").ok());
   EXPECT_TRUE(run(builder.value()->abandon()).ok());
@@ -301,7 +303,8 @@ TEST_P(SstableTest, FlippedBitOnReadIsCorruptionNamingFileAndOffset) {
     ASSERT_FALSE(got.ok()) << "seed " << seed;
     EXPECT_EQ(got.code(), ErrorCode::Corruption);
     EXPECT_NE(got.error().message.find(path), std::string::npos) << got.error().message;
-    EXPECT_NE(got.error().message.find("offset 16"), std::string::npos) << got.error().message;  // first data block
+    EXPECT_NE(got.error().message.find("offset 16"), std::string::npos)
+        << got.error().message;  // first data block
 
     fs.flip_bit_on_nth_read(3);
     Status scanned = scan(*reader);
