@@ -40,6 +40,7 @@ class BlockBuilder {
   bool empty() const noexcept { return entries_ == 0; }
   std::size_t entry_count() const noexcept { return entries_; }
   std::string_view last_key() const noexcept { return last_key_; }
+  KeyCompare compare() const noexcept { return compare_; }  // the order add() requires
 
  private:
   std::uint32_t restart_interval_;
