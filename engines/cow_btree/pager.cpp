@@ -1,0 +1,269 @@
+// Commit = collect new nodes (disk unset) bottom-up, find the old committed
+// nodes the new tree no longer shares, place new runs in free pages or past
+// the end, write them and a fresh free-list run, datasync, write meta slot
+// txn & 1, datasync. Open = read both slots, take the newest valid, load.
+#include "engines/cow_btree/pager.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <unordered_set>
+#include <vector>
+
+#include "engines/cow_btree/page_format.hpp"
+#include "src/util/coding.hpp"
+#include "src/util/crc32c.hpp"
+
+namespace orbit::cow_btree {
+namespace {
+
+constexpr std::uint32_t kFreeListMagic = 0x4C46424Fu;  // "OBFL"
+constexpr std::size_t kMaxDepth = 64;
+
+// Free-list run: header like a node run (kind 3), body = varint page ids.
+std::string encode_free_list(const std::set<std::uint64_t>& pages, std::uint64_t page_id, std::size_t page_size,
+                             std::uint32_t* page_count) {
+  std::string body;
+  for (std::uint64_t p : pages) coding::put_varint64(body, p);
+  std::size_t total = kNodeHeaderSize + body.size();
+  std::uint32_t count = static_cast<std::uint32_t>((total + page_size - 1) / page_size);
+  if (page_count != nullptr) *page_count = count;
+  std::string out;
+  coding::put_fixed32(out, 0);
+  coding::put_fixed32(out, kFreeListMagic);
+  out.push_back(static_cast<char>(3));
+  out.push_back(static_cast<char>(kNodeFormatVersion));
+  coding::put_fixed16(out, 0);
+  coding::put_fixed32(out, count);
+  coding::put_fixed64(out, page_id);
+  coding::put_fixed32(out, static_cast<std::uint32_t>(pages.size()));
+  coding::put_fixed32(out, static_cast<std::uint32_t>(body.size()));
+  out += body;
+  out.resize(static_cast<std::size_t>(count) * page_size, '\0');
+  coding::encode_fixed32(out.data(), crc32c::mask(crc32c::value(out.data() + 4, out.size() - 4)));
+  return out;
+}
+
+std::uint32_t free_list_pages(std::size_t entries, std::size_t page_size) {
+  std::size_t total = kNodeHeaderSize + entries * 10;  // varint of a u64 is at most 10 bytes
+  return static_cast<std::uint32_t>((total + page_size - 1) / page_size);
+}
+
+void collect_new(const NodePtr& node, std::vector<const Node*>& out, std::unordered_set<const Node*>& shared) {
+  if (node->disk.on_disk()) {
+    shared.insert(node.get());
+    return;
+  }
+  for (const auto& child : node->children) collect_new(child, out, shared);
+  out.push_back(node.get());  // children before parents
+}
+
+void collect_unshared(const NodePtr& node, const std::unordered_set<const Node*>& shared,
+                      std::vector<PageRef>& out) {
+  if (shared.count(node.get()) != 0 || !node->disk.on_disk()) return;
+  out.push_back(node->disk);
+  for (const auto& child : node->children) collect_unshared(child, shared, out);
+}
+
+}  // namespace
+
+Error Pager::io_error(const char* what, int err, std::uint64_t offset) {
+  failed_ = true;
+  return make_error(err == ENOSPC ? ErrorCode::NoSpace : ErrorCode::IOError,
+                    std::string("cow_btree page file ") + options_.path + " offset " + std::to_string(offset) + ": " +
+                        what + ": " + std::strerror(err));
+}
+
+Task<Result<std::unique_ptr<Pager>>> Pager::open(io::FileSystem& fs, PagerOptions options) {
+  auto pager = std::make_unique<Pager>(fs, std::move(options));
+  auto loaded = co_await pager->load();
+  if (!loaded.ok()) co_return std::move(loaded).error();
+  co_return std::move(pager);
+}
+
+Task<Result<std::string>> Pager::read_run(std::uint64_t page_id, std::uint32_t page_count) {
+  std::string run(static_cast<std::size_t>(page_count) * meta_.page_size, '\0');
+  std::uint64_t offset = page_id * meta_.page_size;
+  auto read = co_await file_->read_at(std::as_writable_bytes(std::span(run.data(), run.size())), offset);
+  if (!read.ok()) co_return io_error("read", read.error(), offset);
+  run.resize(read.value());
+  co_return run;
+}
+
+Task<Result<void>> Pager::write_run(const std::string& run, std::uint64_t page_id) {
+  std::uint64_t offset = page_id * meta_.page_size;
+  auto wrote = co_await file_->write_at(std::as_bytes(std::span(run.data(), run.size())), offset);
+  if (!wrote.ok()) co_return io_error("write", wrote.error(), offset);
+  co_return Result<void>::success();
+}
+
+Task<Result<NodePtr>> Pager::load_node(PageRef ref, std::size_t depth) {
+  if (depth > kMaxDepth || ref.page_id + ref.page_count > meta_.page_count) {
+    co_return make_error(ErrorCode::Corruption, "cow_btree page file " + options_.path + " offset " +
+                                                    std::to_string(ref.page_id * meta_.page_size) +
+                                                    ": reference outside the file or tree too deep");
+  }
+  auto run = co_await read_run(ref.page_id, ref.page_count);
+  if (!run.ok()) co_return std::move(run).error();
+  auto decoded = decode_node(run.value(), ref, meta_.page_size, options_.path);
+  if (!decoded.ok()) co_return std::move(decoded).error();
+  auto node = std::make_shared<Node>(std::move(decoded.value().node));
+  for (const PageRef& child_ref : decoded.value().children) {
+    auto child = co_await load_node(child_ref, depth + 1);
+    if (!child.ok()) co_return std::move(child).error();
+    node->children.push_back(std::move(child.value()));
+  }
+  co_return NodePtr(std::move(node));
+}
+
+Task<Result<void>> Pager::load() {
+  auto opened = co_await fs_.open(options_.path, io::OpenOptions::read_write_create());
+  if (!opened.ok()) co_return io_error("open", opened.error(), 0);
+  file_ = std::move(opened.value());
+  auto size = file_->size();
+  if (!size.ok()) co_return io_error("fstat", size.error(), 0);
+  meta_.page_size = options_.page_size;
+  if (size.value() == 0) {
+    // A new file: commit an empty tree as txn 1 (slot 1), leaving slot 0 zero.
+    meta_.max_keys_per_node = static_cast<std::uint32_t>(options_.max_keys_per_node);
+    tree_ = Tree(options_.max_keys_per_node);
+    auto first = co_await commit(tree_, 0);
+    if (!first.ok()) co_return first;
+    // The file's directory entry must be durable too.
+    std::string dir = options_.path.substr(0, options_.path.find_last_of('/') + 1);
+    if (dir.empty()) dir = ".";
+    auto dir_synced = co_await fs_.sync_dir(dir);
+    if (!dir_synced.ok()) co_return io_error("sync_dir", dir_synced.error(), 0);
+    co_return Result<void>::success();
+  }
+  auto slot0_run = co_await read_run(0, 1);
+  if (!slot0_run.ok()) co_return std::move(slot0_run).error();
+  std::optional<Meta> slot0 = decode_meta(slot0_run.value());
+  if (slot0) meta_.page_size = slot0->page_size;
+  auto slot1_run = co_await read_run(1, 1);
+  if (!slot1_run.ok()) co_return std::move(slot1_run).error();
+  std::optional<Meta> slot1 = decode_meta(slot1_run.value());
+  std::optional<Meta> newest = pick_newest(slot0, slot1);
+  if (!newest) {
+    co_return make_error(ErrorCode::Corruption,
+                         "cow_btree page file " + options_.path + " offset 0: neither meta slot is valid");
+  }
+  meta_ = *newest;
+  auto root = co_await load_node(meta_.root, 0);
+  if (!root.ok()) co_return std::move(root).error();
+  tree_ = Tree(std::move(root.value()), meta_.max_keys_per_node, meta_.entry_count);
+  if (meta_.free_list.on_disk()) {
+    auto run = co_await read_run(meta_.free_list.page_id, meta_.free_list.page_count);
+    if (!run.ok()) co_return std::move(run).error();
+    std::string_view bytes = run.value();
+    std::uint64_t offset = meta_.free_list.page_id * meta_.page_size;
+    auto bad = [&](const char* why) {
+      return make_error(ErrorCode::Corruption,
+                        "cow_btree page file " + options_.path + " offset " + std::to_string(offset) + ": " + why);
+    };
+    if (bytes.size() != static_cast<std::size_t>(meta_.free_list.page_count) * meta_.page_size ||
+        coding::decode_fixed32(bytes.data()) != meta_.free_list.checksum ||
+        crc32c::unmask(meta_.free_list.checksum) != crc32c::value(bytes.data() + 4, bytes.size() - 4) ||
+        coding::decode_fixed32(bytes.data() + 4) != kFreeListMagic) {
+      co_return bad("free-list run fails its checksum");
+    }
+    std::uint32_t count = coding::decode_fixed32(bytes.data() + 24);
+    std::uint32_t body = coding::decode_fixed32(bytes.data() + 28);
+    if (body > bytes.size() - kNodeHeaderSize) co_return bad("free-list body longer than its pages");
+    coding::Reader in(bytes.substr(kNodeHeaderSize, body));
+    for (std::uint32_t i = 0; i < count; ++i) {
+      std::uint64_t page = 0;
+      if (!in.get_varint64(page) || page < 2 || page >= meta_.page_count) co_return bad("bad free-list entry");
+      free_.insert(page);  // no reader exists yet: everything freed is free
+    }
+  }
+  co_return Result<void>::success();
+}
+
+std::uint64_t Pager::allocate(std::uint32_t pages) {
+  // First fit over the free set for a run of consecutive pages.
+  std::uint64_t start = 0;
+  std::uint32_t length = 0;
+  for (std::uint64_t p : free_) {
+    if (length > 0 && p == start + length) {
+      ++length;
+    } else {
+      start = p;
+      length = 1;
+    }
+    if (length == pages) {
+      for (std::uint64_t q = start; q < start + pages; ++q) free_.erase(q);
+      return start;
+    }
+  }
+  std::uint64_t end = meta_.page_count;
+  meta_.page_count += pages;
+  return end;
+}
+
+Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
+  if (failed_) {
+    co_return make_error(ErrorCode::Unavailable,
+                         "cow_btree page file " + options_.path + ": an earlier I/O error stopped commits; reopen");
+  }
+  Meta next = meta_;
+  const Meta previous = meta_;
+  // Pages freed by the previous commit may be reused now (see pager.hpp).
+  free_.insert(pending_.begin(), pending_.end());
+  pending_.clear();
+
+  std::vector<const Node*> fresh;
+  std::unordered_set<const Node*> shared;
+  collect_new(tree.root(), fresh, shared);
+  std::vector<PageRef> dropped;
+  if (previous.root.on_disk() && tree_.root()) collect_unshared(tree_.root(), shared, dropped);
+  if (previous.free_list.on_disk()) dropped.push_back(previous.free_list);
+
+  std::vector<std::pair<std::string, std::uint64_t>> runs;
+  for (const Node* node : fresh) {
+    std::uint64_t page = allocate(pages_needed(*node, meta_.page_size));
+    std::string run = encode_node(*node, page, meta_.page_size);
+    node->disk = PageRef{page, static_cast<std::uint32_t>(run.size() / meta_.page_size),
+                         coding::decode_fixed32(run.data())};
+    runs.emplace_back(std::move(run), page);
+  }
+  for (const PageRef& ref : dropped) {
+    for (std::uint64_t p = ref.page_id; p < ref.page_id + ref.page_count; ++p) pending_.insert(p);
+  }
+  // Reserve the free-list run for the list as it stands (an upper bound:
+  // taking the run from the free set only shrinks the list), then encode.
+  std::uint32_t reserved = free_list_pages(free_.size() + pending_.size(), meta_.page_size);
+  std::uint64_t list_page = allocate(reserved);
+  std::set<std::uint64_t> listed = free_;
+  listed.insert(pending_.begin(), pending_.end());
+  std::uint32_t list_pages = 0;
+  std::string list_run = encode_free_list(listed, list_page, meta_.page_size, &list_pages);
+  // The unused tail of the reservation is free from the next commit on.
+  for (std::uint64_t p = list_page + list_pages; p < list_page + reserved; ++p) pending_.insert(p);
+  next.free_list = PageRef{list_page, list_pages, coding::decode_fixed32(list_run.data())};
+  runs.emplace_back(std::move(list_run), list_page);
+
+  for (const auto& [run, page] : runs) {
+    auto wrote = co_await write_run(run, page);
+    if (!wrote.ok()) co_return wrote;
+  }
+  auto synced = co_await file_->datasync();
+  if (!synced.ok()) co_return io_error("datasync", synced.error(), 0);
+
+  next.txn_id = previous.txn_id + 1;
+  next.lsn = lsn;
+  next.root = tree.root()->disk;
+  next.page_count = meta_.page_count;
+  next.entry_count = tree.size();
+  next.max_keys_per_node = static_cast<std::uint32_t>(tree.max_keys_per_node());
+  std::string meta_page = encode_meta(next);
+  std::uint64_t slot = next.txn_id & 1;
+  auto wrote = co_await write_run(meta_page, slot);
+  if (!wrote.ok()) co_return wrote;
+  auto meta_synced = co_await file_->datasync();
+  if (!meta_synced.ok()) co_return io_error("datasync", meta_synced.error(), slot * meta_.page_size);
+  meta_ = next;
+  tree_ = std::move(tree);
+  co_return Result<void>::success();
+}
+
+}  // namespace orbit::cow_btree
