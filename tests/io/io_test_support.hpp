@@ -12,21 +12,13 @@
 #include <string>
 
 #include "io/runtime.hpp"
+#include "tests/support/runtime_fixture.hpp"
 
 namespace orbit::io::testing {
 
-inline std::string make_temp_dir() {
-  const char* base = std::getenv("ORBIT_TEST_TMPDIR");
-  std::string root = base != nullptr ? base : "/tmp";
-  std::filesystem::create_directories(root);
-  std::string pattern = root + "/orbit-io-XXXXXX";
-  char* made = ::mkdtemp(pattern.data());
-  return made != nullptr ? std::string(made) : std::string();
-}
+using test_support::make_temp_dir;
 
-inline std::string backend_name(const ::testing::TestParamInfo<BackendChoice>& info) {
-  return info.param == BackendChoice::IoUring ? "IoUring" : "Asio";
-}
+using test_support::backend_name;
 
 class RuntimeTest : public ::testing::TestWithParam<BackendChoice> {
  protected:

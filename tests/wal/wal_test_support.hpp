@@ -16,44 +16,25 @@
 #include <vector>
 
 #include "io/runtime.hpp"
+#include "tests/support/runtime_fixture.hpp"
 #include "src/wal/wal.hpp"
 
 namespace orbit::wal::testing {
 
-inline std::string make_temp_dir() {
-  const char* base = std::getenv("ORBIT_TEST_TMPDIR");
-  std::string root = base != nullptr ? base : "/tmp";
-  std::filesystem::create_directories(root);
-  std::string pattern = root + "/orbit-wal-XXXXXX";
-  char* made = ::mkdtemp(pattern.data());
-  return made != nullptr ? std::string(made) : std::string();
-}
+using test_support::make_temp_dir;
 
-inline std::string backend_name(const ::testing::TestParamInfo<io::BackendChoice>& info) {
-  return info.param == io::BackendChoice::IoUring ? "IoUring" : "Asio";
-}
+using test_support::backend_name;
 
 struct Replayed {
   std::vector<std::pair<std::uint64_t, std::string>> records;
   ReplayStats stats;
 };
 
-class WalTest : public ::testing::TestWithParam<io::BackendChoice> {
+class WalTest : public test_support::RuntimeTest {
  protected:
   void SetUp() override {
-    io::RuntimeOptions options;
-    options.backend = GetParam();
-    std::string why;
-    auto created = io::Runtime::create(options, &why);
-    ASSERT_TRUE(created.ok()) << "cannot start runtime: " << why;
-    rt = std::move(created.value());
-    root = make_temp_dir();
-    ASSERT_FALSE(root.empty());
+    RuntimeTest::SetUp();
     dir = root + "/wal";
-  }
-  void TearDown() override {
-    rt.reset();
-    if (!root.empty()) std::filesystem::remove_all(root);
   }
 
   WalOptions options() const {
@@ -63,10 +44,6 @@ class WalTest : public ::testing::TestWithParam<io::BackendChoice> {
     return o;
   }
 
-  template <typename T>
-  T run(Task<T> task) {
-    return rt->block_on(std::move(task));
-  }
 
   Result<std::unique_ptr<Wal>> open(WalOptions o) { return run(Wal::open(*rt, std::move(o))); }
 
@@ -114,8 +91,6 @@ class WalTest : public ::testing::TestWithParam<io::BackendChoice> {
     return dir + name;
   }
 
-  std::unique_ptr<io::Runtime> rt;
-  std::string root;
   std::string dir;
 };
 

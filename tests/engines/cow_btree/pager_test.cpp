@@ -17,6 +17,7 @@
 
 #include "io/runtime.hpp"
 #include "io/testing/fault_file_system.hpp"
+#include "tests/support/runtime_fixture.hpp"
 
 namespace orbit::cow_btree {
 namespace {
@@ -25,14 +26,6 @@ using io::testing::FaultFileSystem;
 using io::testing::FaultOp;
 using Model = std::map<std::string, std::string>;
 
-std::string make_temp_dir() {
-  const char* base = std::getenv("ORBIT_TEST_TMPDIR");
-  std::string root = base != nullptr ? base : "/tmp";
-  std::filesystem::create_directories(root);
-  std::string pattern = root + "/orbit-cow-XXXXXX";
-  char* made = ::mkdtemp(pattern.data());
-  return made != nullptr ? std::string(made) : std::string();
-}
 
 std::string key_of(std::uint64_t i) {
   char buf[24];
@@ -56,27 +49,13 @@ std::uint64_t accounted_pages(const Pager& pager) {
   return reachable_pages(*pager.tree().root()) + pager.meta().free_list.page_count + pager.free_page_count();
 }
 
-class PagerTest : public ::testing::TestWithParam<io::BackendChoice> {
+class PagerTest : public test_support::RuntimeTest {
  protected:
   void SetUp() override {
-    io::RuntimeOptions options;
-    options.backend = GetParam();
-    std::string why;
-    auto created = io::Runtime::create(options, &why);
-    ASSERT_TRUE(created.ok()) << "cannot start runtime: " << why;
-    rt = std::move(created.value());
-    dir = make_temp_dir();
-    ASSERT_FALSE(dir.empty());
-  }
-  void TearDown() override {
-    rt.reset();
-    if (!dir.empty()) std::filesystem::remove_all(dir);
+    RuntimeTest::SetUp();
+    dir = root;
   }
 
-  template <typename T>
-  T run(Task<T> task) {
-    return rt->block_on(std::move(task));
-  }
   PagerOptions options(const std::string& name, std::size_t max_keys = 8) const {
     PagerOptions o;
     o.path = dir + "/" + name;
@@ -85,7 +64,6 @@ class PagerTest : public ::testing::TestWithParam<io::BackendChoice> {
   }
   Result<std::unique_ptr<Pager>> open(io::FileSystem& fs, PagerOptions o) { return run(Pager::open(fs, std::move(o))); }
 
-  std::unique_ptr<io::Runtime> rt;
   std::string dir;
 };
 
@@ -208,11 +186,7 @@ TEST_P(PagerTest, BitFlipIsCorruptionNamingFileAndOffset) {
   EXPECT_NE(reopened.error().message.find(o.path + " offset " + std::to_string(root_page * 4096)), std::string::npos) << reopened.error().message;
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, PagerTest,
-                         ::testing::Values(io::BackendChoice::IoUring, io::BackendChoice::Asio),
-                         [](const ::testing::TestParamInfo<io::BackendChoice>& info) {
-                           return std::string(info.param == io::BackendChoice::IoUring ? "IoUring" : "Asio");
-                         });
+ORBIT_INSTANTIATE_ON_BOTH_IO_BACKENDS(PagerTest);
 
 }  // namespace
 }  // namespace orbit::cow_btree

@@ -22,18 +22,11 @@
 #include "engines/lsm/sstable_reader.hpp"
 #include "io/runtime.hpp"
 #include "io/testing/fault_file_system.hpp"
+#include "tests/support/runtime_fixture.hpp"
 
 namespace orbit::lsm {
 namespace {
 
-std::string make_temp_dir() {
-  const char* base = std::getenv("ORBIT_TEST_TMPDIR");
-  std::string root = base != nullptr ? base : "/tmp";
-  std::filesystem::create_directories(root);
-  std::string pattern = root + "/orbit-lsm-XXXXXX";
-  char* made = ::mkdtemp(pattern.data());
-  return made != nullptr ? std::string(made) : std::string();
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -60,27 +53,8 @@ std::unique_ptr<Memtable> make_oracle(std::size_t keys, std::uint64_t seed) {
   return table;
 }
 
-class SstableTest : public ::testing::TestWithParam<io::BackendChoice> {
+class SstableTest : public test_support::RuntimeTest {
  protected:
-  void SetUp() override {
-    io::RuntimeOptions options;
-    options.backend = GetParam();
-    std::string why;
-    auto created = io::Runtime::create(options, &why);
-    ASSERT_TRUE(created.ok()) << "cannot start runtime: " << why;
-    rt = std::move(created.value());
-    root = make_temp_dir();
-    ASSERT_FALSE(root.empty());
-  }
-  void TearDown() override {
-    rt.reset();
-    if (!root.empty()) std::filesystem::remove_all(root);
-  }
-
-  template <typename T>
-  T run(Task<T> task) {
-    return rt->block_on(std::move(task));
-  }
 
   static SstableOptions small_options(CompressionType compression = CompressionType::Lz4) {
     SstableOptions o;
@@ -124,8 +98,6 @@ class SstableTest : public ::testing::TestWithParam<io::BackendChoice> {
     return status;
   }
 
-  std::unique_ptr<io::Runtime> rt;
-  std::string root;
 };
 
 TEST_P(SstableTest, RoundTripsAgainstMemtableOracleUnderEveryCompression) {
@@ -339,11 +311,7 @@ TEST_P(SstableTest, DamagedBytesOnDiskAreDetected) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, SstableTest,
-                         ::testing::Values(io::BackendChoice::IoUring, io::BackendChoice::Asio),
-                         [](const ::testing::TestParamInfo<io::BackendChoice>& info) {
-                           return std::string(info.param == io::BackendChoice::IoUring ? "IoUring" : "Asio");
-                         });
+ORBIT_INSTANTIATE_ON_BOTH_IO_BACKENDS(SstableTest);
 
 }  // namespace
 }  // namespace orbit::lsm
