@@ -177,6 +177,7 @@ class Wal {
   std::uint64_t next_lsn() const noexcept { return next_lsn_; }
   // Every record below this LSN is on stable storage.
   std::uint64_t durable_lsn() const noexcept { return durable_lsn_; }
+  // REQUIRES: the runtime's loop thread (background work updates it there).
   WalStats stats() const noexcept { return stats_; }
   // What open() found at the end of the log (tail_* fields).
   const ReplayStats& recovery_stats() const noexcept { return open_stats_; }

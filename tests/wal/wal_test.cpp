@@ -86,7 +86,7 @@ TEST_P(WalBasicTest, ConcurrentWritersShareSyncsAndGetDistinctIncreasingLsns) {
   EXPECT_EQ(lsns.size(), kWriters);
   EXPECT_EQ(*lsns.begin(), 1u);
   EXPECT_EQ(*lsns.rbegin(), kWriters);
-  WalStats stats = wal->stats();
+  WalStats stats = stats_of(*wal);
   EXPECT_EQ(stats.records, kWriters);
   EXPECT_LT(stats.syncs, kWriters / 4) << "group commit should batch concurrent writers";
   EXPECT_GT(stats.records_per_sync(), 4.0);
@@ -152,13 +152,13 @@ TEST_P(WalBasicTest, BufferedModeAcksBeforeSyncAndSyncsInBackground) {
   auto wal = must_open(o);
   ASSERT_TRUE(wal);
   for (int i = 1; i <= 20; ++i) ASSERT_TRUE(run(wal->append(payload_for(i))).ok());
-  EXPECT_EQ(wal->stats().records, 20u);
+  EXPECT_EQ(stats_of(*wal).records, 20u);
   // The background syncer catches up within a few intervals.
   for (int i = 0; i < 200 && durable_lsn(*wal) < 21; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   EXPECT_EQ(durable_lsn(*wal), 21u);
-  EXPECT_GE(wal->stats().syncs, 1u);
-  EXPECT_LT(wal->stats().syncs, 20u);
+  EXPECT_GE(stats_of(*wal).syncs, 1u);
+  EXPECT_LT(stats_of(*wal).syncs, 20u);
   ASSERT_TRUE(run(wal->close()).ok());
   wal = must_open(o);
   ASSERT_TRUE(wal);
@@ -171,12 +171,12 @@ TEST_P(WalBasicTest, NoneModeNeverSyncsUnlessAsked) {
   o.durability = Durability::None;
   auto wal = must_open(o);
   ASSERT_TRUE(wal);
-  std::uint64_t syncs_at_open = wal->stats().syncs;
+  std::uint64_t syncs_at_open = stats_of(*wal).syncs;
   for (int i = 1; i <= 20; ++i) ASSERT_TRUE(run(wal->append(payload_for(i))).ok());
-  EXPECT_EQ(wal->stats().syncs, syncs_at_open);
+  EXPECT_EQ(stats_of(*wal).syncs, syncs_at_open);
   EXPECT_EQ(wal->durable_lsn(), 1u);
   ASSERT_TRUE(run(wal->sync()).ok());
-  EXPECT_EQ(wal->stats().syncs, syncs_at_open + 1);
+  EXPECT_EQ(stats_of(*wal).syncs, syncs_at_open + 1);
   EXPECT_EQ(wal->durable_lsn(), 21u);
   ASSERT_TRUE(run(wal->close()).ok());
 }
@@ -207,7 +207,7 @@ TEST_P(WalBasicTest, SegmentsRollTruncateAndRecycle) {
   std::size_t segments_before = 0;
   for (auto& e : std::filesystem::directory_iterator(dir)) segments_before += e.path().extension() == ".wal";
   EXPECT_GE(segments_before, 4u);
-  EXPECT_GE(wal->stats().segments_created, segments_before);  // spares count as created
+  EXPECT_GE(stats_of(*wal).segments_created, segments_before);  // spares count as created
 
   ASSERT_TRUE(run(wal->truncate_before(200)).ok());
   std::size_t live = 0, free = 0;
@@ -224,7 +224,7 @@ TEST_P(WalBasicTest, SegmentsRollTruncateAndRecycle) {
 
   // New segments reuse the freed files; their stale records never replay.
   for (int i = 301; i <= 400; ++i) ASSERT_TRUE(run(wal->append(payload_for(i, 1000))).ok());
-  EXPECT_GE(wal->stats().segments_recycled, 1u);
+  EXPECT_GE(stats_of(*wal).segments_recycled, 1u);
   ASSERT_TRUE(run(wal->close()).ok());
   wal = must_open(o);
   ASSERT_TRUE(wal);
@@ -288,7 +288,7 @@ TEST_P(WalBasicTest, TruncateWithoutRecycleDeletes) {
   std::size_t files = 0;
   for (auto& e : std::filesystem::directory_iterator(dir)) files += e.is_regular_file();
   EXPECT_EQ(files, 1u);
-  EXPECT_GE(wal->stats().segments_removed, 2u);
+  EXPECT_GE(stats_of(*wal).segments_removed, 2u);
   auto got = replay(*wal, 0);
   ASSERT_TRUE(got.ok());
   ASSERT_FALSE(got->records.empty());

@@ -37,6 +37,11 @@ class WalTest : public test_support::RuntimeTest {
     dir = root + "/wal";
   }
 
+  // Wal::stats() belongs to the loop thread (background spare preparation
+  // updates it there), so the test thread reads it through the loop.
+  WalStats stats_of(Wal& wal) { return run(read_stats(&wal)); }
+  static Task<WalStats> read_stats(Wal* wal) { co_return wal->stats(); }
+
   WalOptions options() const {
     WalOptions o;
     o.dir = dir;
