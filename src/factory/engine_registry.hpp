@@ -11,6 +11,7 @@
 
 #include "io/runtime.hpp"
 #include "orbit/config.hpp"
+#include "orbit/factory.hpp"
 #include "orbit/provider.hpp"
 
 namespace orbit {
@@ -18,8 +19,16 @@ namespace orbit {
 using OpenedStore = Result<std::unique_ptr<PersistenceProvider>>;
 using EngineOpenFn = Task<OpenedStore> (*)(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime);
 
+// A verify function reads the store's files in config.data_dir (which
+// exists) on `runtime`, never writing to them; see PersistenceFactory::verify_store.
+using EngineVerifyFn = Task<Result<VerifyReport>> (*)(PersistenceConfig config, io::Runtime& runtime);
+
 Task<OpenedStore> open_cow_btree_store(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime);
 Task<OpenedStore> open_lsm_store(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime);
 Task<OpenedStore> open_rocksdb_store(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime);
+
+Task<Result<VerifyReport>> verify_cow_btree_files(PersistenceConfig config, io::Runtime& runtime);
+Task<Result<VerifyReport>> verify_lsm_files(PersistenceConfig config, io::Runtime& runtime);
+Task<Result<VerifyReport>> verify_rocksdb_files(PersistenceConfig config, io::Runtime& runtime);
 
 }  // namespace orbit
