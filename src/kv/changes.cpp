@@ -1,0 +1,129 @@
+#include "src/kv/changes.hpp"
+
+#include "src/codec/key_layout.hpp"
+#include "src/codec/lease_codec.hpp"
+#include "src/util/coding.hpp"
+
+namespace orbit::kv {
+namespace {
+
+constexpr std::uint8_t kEntryFormat = 1;
+constexpr std::uint8_t kPut = 1;
+constexpr std::uint8_t kErase = 2;
+// Keys are bounded by the lease limits (255-byte names, escaped); values by
+// the 64 KiB custom_data limit plus the lease's fixed fields.
+constexpr std::uint64_t kMaxKey = 4096;
+constexpr std::uint64_t kMaxValue = 1u << 20;
+
+std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+std::int64_t unzigzag(std::uint64_t v) {
+  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+}
+
+void add_counter(std::uint64_t& counter, std::int64_t delta) {
+  counter = delta < 0 && static_cast<std::uint64_t>(-delta) > counter ? 0 : counter + static_cast<std::uint64_t>(delta);
+}
+
+}  // namespace
+
+LiveCounts& LiveCounts::operator+=(const LiveDelta& delta) noexcept {
+  add_counter(keys, delta.keys);
+  add_counter(key_bytes, delta.key_bytes);
+  add_counter(value_bytes, delta.value_bytes);
+  return *this;
+}
+
+Result<StoredLease> stored_lease(const ActorKey& key, std::string_view value) {
+  auto lease = codec::decode_lease(value);
+  if (!lease) {
+    Error error = std::move(lease).error();
+    error.message = "stored lease " + key.to_string() + ": " + error.message;
+    return error;
+  }
+  return StoredLease{std::move(lease->node_id), lease->expires_at, value.size()};
+}
+
+std::optional<StoredLease> add_op_changes(const BatchOp& op, const std::optional<StoredLease>& before,
+                                          std::vector<KvChange>& out, LiveDelta& delta) {
+  const ActorKey& key = op.lease.key;
+  std::string primary = codec::primary_key(key);
+  if (op.kind == BatchOp::Kind::Remove) {
+    if (!before) return std::nullopt;
+    out.push_back({codec::node_index_key(before->node_id, key), {}, true});
+    out.push_back({codec::expiry_index_key(before->expires_at, key), {}, true});
+    delta.keys -= 1;
+    delta.key_bytes -= static_cast<std::int64_t>(primary.size());
+    delta.value_bytes -= static_cast<std::int64_t>(before->value_size);
+    out.push_back({std::move(primary), {}, true});
+    return std::nullopt;
+  }
+
+  const Lease& lease = op.lease;
+  std::string value = codec::encode_lease(lease);
+  std::string node_key = codec::node_index_key(lease.node_id, key);
+  std::string expiry_key = codec::expiry_index_key(lease.expires_at, key);
+  if (before) {
+    if (std::string old_node = codec::node_index_key(before->node_id, key); old_node != node_key)
+      out.push_back({std::move(old_node), {}, true});
+    if (std::string old_expiry = codec::expiry_index_key(before->expires_at, key); old_expiry != expiry_key)
+      out.push_back({std::move(old_expiry), {}, true});
+    delta.value_bytes += static_cast<std::int64_t>(value.size()) - static_cast<std::int64_t>(before->value_size);
+  } else {
+    delta.keys += 1;
+    delta.key_bytes += static_cast<std::int64_t>(primary.size());
+    delta.value_bytes += static_cast<std::int64_t>(value.size());
+  }
+  StoredLease after{lease.node_id, lease.expires_at, value.size()};
+  out.push_back({std::move(node_key), {}, false});
+  out.push_back({std::move(expiry_key), {}, false});
+  out.push_back({std::move(primary), std::move(value), false});
+  return after;
+}
+
+void encode_log_entry(const LogEntry& entry, std::string& out) {
+  out.push_back(static_cast<char>(kEntryFormat));
+  coding::put_varint64(out, zigzag(entry.delta.keys));
+  coding::put_varint64(out, zigzag(entry.delta.key_bytes));
+  coding::put_varint64(out, zigzag(entry.delta.value_bytes));
+  coding::put_varint64(out, entry.changes.size());
+  for (const KvChange& change : entry.changes) {
+    out.push_back(static_cast<char>(change.erase ? kErase : kPut));
+    coding::put_length_prefixed(out, change.key);
+    if (!change.erase) coding::put_length_prefixed(out, change.value);
+  }
+}
+
+Result<LogEntry> decode_log_entry(std::string_view bytes) {
+  coding::Reader in(bytes);
+  auto bad = [&](const char* what) {
+    return make_error(ErrorCode::Corruption, "log entry of " + std::to_string(bytes.size()) + " bytes, at byte " +
+                                                 std::to_string(in.consumed_from(bytes)) + ": " + what);
+  };
+  std::uint8_t format = 0;
+  if (!in.get_u8(format)) return bad("empty");
+  if (format != kEntryFormat)
+    return bad(("unknown entry format " + std::to_string(format) + " (this build reads format 1)").c_str());
+  LogEntry entry;
+  std::uint64_t keys = 0, key_bytes = 0, value_bytes = 0, count = 0;
+  if (!in.get_varint64(keys) || !in.get_varint64(key_bytes) || !in.get_varint64(value_bytes))
+    return bad("truncated live-set delta");
+  entry.delta = {unzigzag(keys), unzigzag(key_bytes), unzigzag(value_bytes)};
+  if (!in.get_varint64(count)) return bad("truncated change count");
+  if (count > in.remaining()) return bad("change count larger than the entry");
+  entry.changes.reserve(static_cast<std::size_t>(count));
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::uint8_t kind = 0;
+    std::string_view key, value;
+    if (!in.get_u8(kind)) return bad("truncated change");
+    if (kind != kPut && kind != kErase) return bad("unknown change kind");
+    if (!in.get_length_prefixed(key, kMaxKey) || key.empty()) return bad("bad key length");
+    if (kind == kPut && !in.get_length_prefixed(value, kMaxValue)) return bad("bad value length");
+    entry.changes.push_back({std::string(key), std::string(value), kind == kErase});
+  }
+  if (in.remaining() != 0) return bad("trailing bytes after the last change");
+  return entry;
+}
+
+}  // namespace orbit::kv

@@ -1,0 +1,425 @@
+#include "src/kv/kv_store.hpp"
+
+#include <filesystem>
+#include <unordered_map>
+#include <utility>
+
+#include "src/codec/key_layout.hpp"
+#include "src/codec/lease_codec.hpp"
+
+namespace orbit::kv {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A commit group takes at most this many ops (bounds the group's memory and
+// the time its writers wait behind one another).
+constexpr std::size_t kMaxGroupOps = 4096;
+
+std::uint64_t directory_bytes(const std::string& dir) {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec)) {
+      auto size = it->file_size(size_ec);
+      if (!size_ec) total += size;
+    }
+  }
+  return total;
+}
+
+wal::Durability wal_durability(DurabilityMode mode) {
+  switch (mode) {
+    case DurabilityMode::Durable: return wal::Durability::Durable;
+    case DurabilityMode::Buffered: return wal::Durability::Buffered;
+    case DurabilityMode::None: return wal::Durability::None;
+  }
+  return wal::Durability::Durable;
+}
+
+Result<Lease> decode_stored(std::string_view key, std::string_view value) {
+  auto lease = codec::decode_lease(value);
+  if (!lease) {
+    Error error = std::move(lease).error();
+    error.message = "lease under key '" + std::string(key) + "': " + error.message;
+    return error;
+  }
+  return lease;
+}
+
+}  // namespace
+
+// A writer waiting in the queue; lives in its coroutine's frame.
+struct KvStore::Writer {
+  std::vector<BatchOp> ops;
+  bool missing_is_error = false;  // remove_lease: NotFound when nothing is stored
+  LogEntry entry;
+  std::optional<Error> error;
+  Clock::time_point enqueued;
+  std::chrono::nanoseconds queue_time{0};
+  std::uint64_t lsn = 0;
+  std::uint64_t bytes_written = 0;
+  std::uint32_t group_size = 0;
+  bool done = false;
+  std::coroutine_handle<> waiter;
+};
+
+// What earlier writers of the group (or earlier ops of one writer) stored.
+struct KvStore::Overlay {
+  std::unordered_map<std::string, std::optional<StoredLease>> leases;
+};
+
+KvStore::KvStore(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime, std::string engine_name)
+    : ProviderBase(std::move(runtime)), config_(std::move(config)), engine_name_(std::move(engine_name)) {}
+
+KvStore::~KvStore() = default;
+
+KvStore::ActiveOp::~ActiveOp() {
+  if (--store_.active_ops_ == 0 && store_.idle_waiter_) store_.post(std::exchange(store_.idle_waiter_, {}));
+}
+
+void KvStore::close_in_destructor() noexcept {
+  if (closed_) return;
+  if (!runtime().on_loop_thread()) {
+    try {
+      (void)runtime().block_on(do_close());
+    } catch (...) {
+      // Nothing to report to from a destructor.
+    }
+    return;
+  }
+  // Destroyed on its own loop thread without close(): nothing can be awaited
+  // here. Every acknowledged write is already in the log (durable mode); the
+  // log's background work may still reference it, so it is left to the
+  // process rather than destroyed under that work.
+  closed_ = true;
+  (void)wal_.release();
+}
+
+std::optional<Error> KvStore::check_open() const {
+  if (closed_)
+    return make_error(ErrorCode::Unavailable,
+                      "the " + engine_name_ + " store in data_dir '" + config_.data_dir + "' is closed");
+  return std::nullopt;
+}
+
+// ---- Recovery ----------------------------------------------------------------
+
+Task<Result<void>> KvStore::open_log(wal::WalOptions options, std::uint64_t applied_lsn, LiveCounts live) {
+  const auto started = Clock::now();
+  options.dir = (std::filesystem::path(config_.data_dir) / "orbit.wal").string();
+  options.durability = wal_durability(config_.durability);
+  options.sync_interval = std::chrono::milliseconds(config_.sync_interval_ms);
+  auto opened = co_await wal::Wal::open(runtime(), std::move(options));
+  if (!opened) {
+    Error error = std::move(opened).error();
+    error.message = "open the " + engine_name_ + " store's log in '" + config_.data_dir + "': " + error.message;
+    co_return error;
+  }
+  wal_ = std::move(opened).value();
+  applied_lsn_ = applied_lsn;
+  live_ = live;
+  auto replayed = co_await wal_->replay(applied_lsn + 1, [this](std::uint64_t lsn, std::string_view payload) {
+    return replay_entry(lsn, payload);
+  });
+  if (!replayed) {
+    Error error = std::move(replayed).error();
+    error.message = "replay the " + engine_name_ + " store's log in '" + config_.data_dir + "': " + error.message;
+    co_return error;
+  }
+  recovery_time_ += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
+  co_return Result<void>();
+}
+
+Result<void> KvStore::replay_entry(std::uint64_t lsn, std::string_view payload) {
+  auto entry = decode_log_entry(payload);
+  if (!entry) {
+    Error error = std::move(entry).error();
+    error.message = "log record LSN " + std::to_string(lsn) + ": " + error.message;
+    return error;
+  }
+  apply(entry->changes, lsn);
+  live_ += entry->delta;
+  applied_lsn_ = lsn;
+  return Result<void>();
+}
+
+// ---- Writes ------------------------------------------------------------------
+
+Task<Result<void>> KvStore::submit(std::vector<BatchOp> ops, bool missing_is_error) {
+  if (auto e = check_open()) co_return std::move(*e);
+  ActiveOp active(*this);
+  Writer writer;
+  writer.ops = std::move(ops);
+  writer.missing_is_error = missing_is_error;
+  writer.enqueued = Clock::now();
+  queue_.push_back(&writer);
+  if (!committing_) {
+    committing_ = true;
+    runtime().spawn(commit_loop());
+  }
+  struct Committed {
+    Writer* writer;
+    bool await_ready() const noexcept { return writer->done; }
+    void await_suspend(std::coroutine_handle<> h) noexcept { writer->waiter = h; }
+    void await_resume() const noexcept {}
+  };
+  co_await Committed{&writer};
+
+  PersistenceMetrics metrics;
+  metrics.disk_bytes_written = writer.bytes_written;
+  metrics.queue_time = writer.queue_time;
+  metrics.batch_records = writer.group_size;
+  metrics.lsn = writer.lsn;
+  if (writer.error) co_return Result<void>::failure(std::move(*writer.error), metrics);
+  co_return Result<void>::success(metrics);
+}
+
+Task<void> KvStore::commit_loop() {
+  while (!queue_.empty()) {
+    std::vector<Writer*> group;
+    std::size_t ops = 0;
+    while (!queue_.empty() && (group.empty() || ops + queue_.front()->ops.size() <= kMaxGroupOps)) {
+      ops += queue_.front()->ops.size();
+      group.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    co_await commit_group(group);
+    for (Writer* w : group) {
+      w->done = true;
+      if (w->waiter) post(std::exchange(w->waiter, {}));
+    }
+    // Let the writers just answered run first: one renewing in a loop
+    // queues its next write at once and joins the next group.
+    if (!queue_.empty()) co_await runtime().yield();
+  }
+  committing_ = false;
+}
+
+Task<std::optional<Error>> KvStore::build_changes(Writer& writer, const Overlay& group, Overlay& mine) {
+  for (const BatchOp& op : writer.ops) {
+    std::string primary = codec::primary_key(op.lease.key);
+    std::optional<StoredLease> before;
+    if (auto it = mine.leases.find(primary); it != mine.leases.end()) {
+      before = it->second;
+    } else if (auto git = group.leases.find(primary); git != group.leases.end()) {
+      before = git->second;
+    } else {
+      auto value = co_await read_latest(primary);
+      if (!value) {
+        Error error = std::move(value).error();
+        error.message = "read " + op.lease.key.to_string() + " before writing it: " + error.message;
+        co_return error;
+      }
+      if (value.value()) {
+        auto stored = stored_lease(op.lease.key, *value.value());
+        if (!stored) co_return std::move(stored).error();
+        before = std::move(stored).value();
+      }
+    }
+    if (op.kind == BatchOp::Kind::Remove && !before && writer.missing_is_error)
+      co_return make_error(ErrorCode::NotFound, "no lease stored for " + op.lease.key.to_string());
+    mine.leases[std::move(primary)] = add_op_changes(op, before, writer.entry.changes, writer.entry.delta);
+  }
+  co_return std::nullopt;
+}
+
+Task<void> KvStore::commit_group(std::vector<Writer*>& group) {
+  const auto started = Clock::now();
+  for (Writer* w : group) w->queue_time = started - w->enqueued;
+  if (auto room = co_await before_commit(); !room) {
+    for (Writer* w : group) w->error = room.error();
+    co_return;
+  }
+
+  Overlay overlay;
+  std::vector<std::string> entries;
+  std::vector<Writer*> logged;
+  for (Writer* w : group) {
+    Overlay mine;
+    if (auto error = co_await build_changes(*w, overlay, mine)) {
+      w->error = std::move(error);
+      continue;
+    }
+    if (w->entry.changes.empty()) continue;  // e.g. a batch removing only absent leases
+    for (auto& [key, stored] : mine.leases) overlay.leases[key] = std::move(stored);
+    std::string payload;
+    encode_log_entry(w->entry, payload);
+    entries.push_back(std::move(payload));
+    logged.push_back(w);
+  }
+  if (entries.empty()) co_return;
+
+  std::uint64_t payload_bytes = 0;
+  std::vector<std::uint64_t> sizes;
+  sizes.reserve(entries.size());
+  for (const std::string& e : entries) {
+    sizes.push_back(e.size());
+    payload_bytes += e.size();
+  }
+  auto appended = co_await wal_->append_batch(std::move(entries));
+  if (!appended) {
+    for (Writer* w : logged) w->error = appended.error();
+    co_return;
+  }
+  const wal::AppendResult& at = appended.value();
+  log_bytes_written_ += at.bytes_written;
+  for (std::size_t i = 0; i < logged.size(); ++i) {
+    Writer* w = logged[i];
+    const std::uint64_t lsn = at.lsn + i;
+    apply(w->entry.changes, lsn);
+    live_ += w->entry.delta;
+    applied_lsn_ = lsn;
+    w->lsn = lsn;
+    w->group_size = static_cast<std::uint32_t>(logged.size());
+    w->bytes_written = payload_bytes ? at.bytes_written * sizes[i] / payload_bytes : 0;
+  }
+}
+
+Task<Result<void>> KvStore::do_store(Lease lease) {
+  std::vector<BatchOp> ops;
+  ops.push_back({BatchOp::Kind::Put, std::move(lease)});
+  return submit(std::move(ops), false);
+}
+
+Task<Result<void>> KvStore::do_remove(ActorKey key) {
+  std::vector<BatchOp> ops;
+  BatchOp op{BatchOp::Kind::Remove, {}};
+  op.lease.key = std::move(key);
+  ops.push_back(std::move(op));
+  return submit(std::move(ops), true);
+}
+
+Task<Result<void>> KvStore::do_batch(WriteBatch batch) {
+  if (auto e = check_open()) co_return std::move(*e);
+  if (batch.empty()) co_return Result<void>();
+  co_return co_await submit(std::move(batch.ops), false);
+}
+
+// ---- Reads -------------------------------------------------------------------
+
+Task<Result<std::optional<std::string>>> KvStore::read_latest(std::string key) {
+  std::unique_ptr<KvView> v = view();
+  co_return co_await v->get(std::move(key));
+}
+
+Task<Result<Lease>> KvStore::do_get(ActorKey key) {
+  if (auto e = check_open()) co_return std::move(*e);
+  ActiveOp active(*this);
+  std::string primary = codec::primary_key(key);
+  auto value = co_await read_latest(primary);
+  if (!value) co_return std::move(value).error();
+  if (!value.value()) co_return make_error(ErrorCode::NotFound, "no lease stored for " + key.to_string());
+  co_return decode_stored(primary, *value.value());
+}
+
+Task<Result<std::vector<Lease>>> KvStore::read_index(std::string seek, std::string skip, std::string upper,
+                                                     std::size_t limit, char tag) {
+  if (auto e = check_open()) co_return std::move(*e);
+  ActiveOp active(*this);
+  std::unique_ptr<KvView> v = view();
+  // One extra entry when the first may be the skipped one.
+  const std::size_t want = limit == 0 ? 0 : limit + (skip.empty() ? 0 : 1);
+  auto entries = co_await v->range(std::move(seek), std::move(upper), want);
+  if (!entries) co_return std::move(entries).error();
+
+  std::vector<Lease> out;
+  for (KvPair& entry : entries.value()) {
+    if (!skip.empty() && entry.key == skip) continue;
+    if (limit != 0 && out.size() >= limit) break;
+    if (tag == codec::kPrimaryTag) {
+      auto lease = decode_stored(entry.key, entry.value);
+      if (!lease) co_return std::move(lease).error();
+      out.push_back(std::move(lease).value());
+      continue;
+    }
+    auto key = tag == codec::kNodeIndexTag ? codec::decode_node_index_key(entry.key)
+                                           : codec::decode_expiry_index_key(entry.key);
+    if (!key)
+      co_return make_error(ErrorCode::Corruption, "index entry '" + entry.key + "' does not decode");
+    std::string primary = codec::primary_key(*key);
+    auto value = co_await v->get(primary);
+    if (!value) co_return std::move(value).error();
+    if (!value.value())
+      co_return make_error(ErrorCode::Corruption, "index entry '" + entry.key + "' names " + key->to_string() +
+                                                      ", which is not stored");
+    auto lease = decode_stored(primary, *value.value());
+    if (!lease) co_return std::move(lease).error();
+    out.push_back(std::move(lease).value());
+  }
+  co_return out;
+}
+
+Task<Result<std::vector<Lease>>> KvStore::do_scan_by_actor_type(std::string actor_type, ScanOptions options) {
+  std::string prefix = codec::actor_type_prefix(actor_type);
+  std::string upper = codec::prefix_successor(prefix);
+  std::string skip = options.start_after ? codec::primary_key(*options.start_after) : std::string();
+  std::string seek = std::max(prefix, skip);
+  return read_index(std::move(seek), std::move(skip), std::move(upper), options.limit, codec::kPrimaryTag);
+}
+
+Task<Result<std::vector<Lease>>> KvStore::do_list_by_node(std::string node_id, ScanOptions options) {
+  std::string prefix = codec::node_index_prefix(node_id);
+  std::string upper = codec::prefix_successor(prefix);
+  std::string skip = options.start_after ? codec::node_index_key(node_id, *options.start_after) : std::string();
+  std::string seek = std::max(prefix, skip);
+  return read_index(std::move(seek), std::move(skip), std::move(upper), options.limit, codec::kNodeIndexTag);
+}
+
+Task<Result<std::vector<Lease>>> KvStore::do_list_expiring_before(SystemTime before, std::size_t limit) {
+  return read_index(std::string(1, codec::kExpiryIndexTag), std::string(), codec::expiry_index_bound(before), limit,
+                    codec::kExpiryIndexTag);
+}
+
+// ---- Maintenance ---------------------------------------------------------------
+
+Task<Result<StorageStats>> KvStore::do_stats() {
+  if (auto e = check_open()) co_return std::move(*e);
+  ActiveOp active(*this);
+  StorageStats stats;
+  stats.total_keys = live_.keys;
+  stats.total_size_bytes = live_.value_bytes;
+  stats.average_key_size = live_.keys ? live_.key_bytes / live_.keys : 0;
+  stats.average_value_size = live_.keys ? live_.value_bytes / live_.keys : 0;
+  const wal::WalStats log = wal_->stats();
+  stats.wal_syncs = log.syncs;
+  stats.wal_records = log.records;
+  stats.writes_per_sync = log.records_per_sync();
+  stats.disk_bytes_written = log.bytes_written;
+  stats.recovery_time = recovery_time_;
+  const std::string dir = config_.data_dir;
+  stats.disk_usage_bytes = co_await runtime().offload([dir] { return directory_bytes(dir); });
+  engine_stats(stats);
+  co_return stats;
+}
+
+Task<Result<void>> KvStore::do_flush() {
+  if (auto e = check_open()) co_return std::move(*e);
+  ActiveOp active(*this);
+  co_return co_await wal_->sync();
+}
+
+Task<void> KvStore::wait_until_idle() {
+  struct Idle {
+    KvStore* store;
+    bool await_ready() const noexcept { return store->active_ops_ == 0; }
+    void await_suspend(std::coroutine_handle<> h) noexcept { store->idle_waiter_ = h; }
+    void await_resume() const noexcept {}
+  };
+  co_await Idle{this};
+}
+
+Task<Result<void>> KvStore::do_close() {
+  if (closed_) co_return Result<void>();
+  closed_ = true;  // new operations fail from here on
+  co_await wait_until_idle();
+  Result<void> engine = co_await close_engine();
+  if (!wal_) co_return engine;
+  Result<void> logged = co_await wal_->close();  // (not inside ?:, see the g++ 12 note in README)
+  if (!engine) co_return engine;
+  co_return logged;
+}
+
+}  // namespace orbit::kv

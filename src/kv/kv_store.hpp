@@ -1,0 +1,162 @@
+// KvStore: the part of the COW and LSM backends that is the same for both.
+//
+// Both engines keep the shared key layout (changes.hpp) in an ordered
+// key-value structure in memory and on disk, behind one write-ahead log
+// (src/wal) in <data_dir>/orbit.wal/. KvStore owns that log and implements
+// the whole PersistenceProvider on top of three engine hooks:
+//
+//   view()   a consistent read view of everything applied so far;
+//   apply()  applies one logged entry's changes (loop thread, LSN order);
+//   close_engine() / engine_stats() / do_checkpoint()  the engine's own.
+//
+// Write path (one commit group at a time, as LevelDB's writer queue): the
+// queued writers are taken as a group, each writer's ops become KvChanges
+// against the current state (read through read_latest(), with an overlay of
+// the group's earlier writers), each writer's changes become one log entry,
+// the group is appended to the WAL as one atomic batch (one write + one
+// fdatasync), and only then are the entries applied in LSN order and the
+// writers answered. Readers therefore never see a write before it is
+// durable, and the next group's reads see every earlier group. A writer
+// whose own changes cannot be made (remove of an absent lease, a stored
+// lease that does not decode) fails alone.
+//
+// Recovery: the engine loads its persistent state, which covers every entry
+// up to some LSN, then calls open_log(that LSN, the live counts stored with
+// it): the log is opened and every later entry is applied again.
+//
+// Threading: everything runs on the runtime's loop thread.
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "orbit/config.hpp"
+#include "src/kv/changes.hpp"
+#include "src/provider/provider_base.hpp"
+#include "src/wal/wal.hpp"
+
+namespace orbit::kv {
+
+struct KvPair {
+  std::string key;
+  std::string value;
+};
+
+// A consistent, point-in-time read view: later applies are not seen.
+class KvView {
+ public:
+  virtual ~KvView() = default;
+  virtual Task<Result<std::optional<std::string>>> get(std::string key) = 0;
+  // Entries with seek <= key < upper (empty upper: no bound), in key order,
+  // at most `limit` (0: all).
+  virtual Task<Result<std::vector<KvPair>>> range(std::string seek, std::string upper, std::size_t limit) = 0;
+};
+
+class KvStore : public ProviderBase {
+ public:
+  ~KvStore() override;
+
+ protected:
+  // `engine_name` names the store in messages ("the LSM store in data_dir ...").
+  KvStore(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime, std::string engine_name);
+
+  // ---- For the engine ----------------------------------------------------
+
+  // Opens <data_dir>/orbit.wal with `options` (dir and durability are
+  // filled in here from the config) and applies every entry after
+  // `applied_lsn`. Sets the live counts and the log part of recovery time.
+  Task<Result<void>> open_log(wal::WalOptions options, std::uint64_t applied_lsn, LiveCounts live);
+
+  wal::Wal& log() noexcept { return *wal_; }
+  const PersistenceConfig& config() const noexcept { return config_; }
+  // Every log entry up to this LSN is applied (and so in the engine's state).
+  std::uint64_t applied_lsn() const noexcept { return applied_lsn_; }
+  const LiveCounts& live() const noexcept { return live_; }
+  const std::string& engine_name() const noexcept { return engine_name_; }
+  // Unavailable once closed (or fail-stopped).
+  std::optional<Error> check_open() const;
+  // Adds time the engine spent loading its files to the reported recovery time.
+  void add_recovery_time(std::chrono::microseconds t) noexcept { recovery_time_ += t; }
+
+  // The engine's destructor calls this first (its hooks are gone by the
+  // time ~KvStore runs): closes the store if the user did not.
+  void close_in_destructor() noexcept;
+
+  // ---- What the engine implements --------------------------------------
+
+  virtual std::unique_ptr<KvView> view() = 0;
+  // The newest applied value of `key`. The default reads through view().
+  virtual Task<Result<std::optional<std::string>>> read_latest(std::string key);
+  // Applies one entry's changes, in order, as of `lsn`. Loop thread, in LSN
+  // order. Views taken before must keep seeing what they saw (a COW root, an
+  // LSM sequence number).
+  virtual void apply(std::span<const KvChange> changes, std::uint64_t lsn) = 0;
+  // Called before each commit group: the LSM store waits here (bounded,
+  // counted) when flushing cannot keep up. Errors fail the group's writers.
+  virtual Task<Result<void>> before_commit() { co_return Result<void>(); }
+  // Stops background work and makes the state durable where the engine
+  // wants (a final checkpoint or flush). Runs after the last operation
+  // finished and before the log closes.
+  virtual Task<Result<void>> close_engine() = 0;
+  // Fills what only the engine knows: memory, disk usage, flushes,
+  // compactions, checkpoints, stalls, its own disk bytes.
+  virtual void engine_stats(StorageStats& stats) = 0;
+
+  // ---- PersistenceProvider ----------------------------------------------
+  Task<Result<void>> do_store(Lease lease) override;
+  Task<Result<Lease>> do_get(ActorKey key) override;
+  Task<Result<void>> do_remove(ActorKey key) override;
+  Task<Result<void>> do_batch(WriteBatch batch) override;
+  Task<Result<std::vector<Lease>>> do_scan_by_actor_type(std::string actor_type, ScanOptions options) override;
+  Task<Result<std::vector<Lease>>> do_list_by_node(std::string node_id, ScanOptions options) override;
+  Task<Result<std::vector<Lease>>> do_list_expiring_before(SystemTime before, std::size_t limit) override;
+  Task<Result<StorageStats>> do_stats() override;
+  Task<Result<void>> do_flush() override;
+  Task<Result<void>> do_close() override;
+
+  // Counts operations in flight, so close() waits until none runs.
+  class ActiveOp {
+   public:
+    explicit ActiveOp(KvStore& store) : store_(store) { ++store_.active_ops_; }
+    ~ActiveOp();
+    ActiveOp(const ActiveOp&) = delete;
+    ActiveOp& operator=(const ActiveOp&) = delete;
+
+   private:
+    KvStore& store_;
+  };
+
+ private:
+  struct Writer;
+  struct Overlay;
+  Task<Result<void>> submit(std::vector<BatchOp> ops, bool missing_is_error);
+  Task<void> commit_loop();
+  Task<void> commit_group(std::vector<Writer*>& group);
+  Task<std::optional<Error>> build_changes(Writer& writer, const Overlay& group, Overlay& mine);
+  Task<Result<std::vector<Lease>>> read_index(std::string seek, std::string skip, std::string upper,
+                                               std::size_t limit, char tag);
+  Task<void> wait_until_idle();
+  Result<void> replay_entry(std::uint64_t lsn, std::string_view payload);
+
+  PersistenceConfig config_;
+  std::string engine_name_;
+  std::unique_ptr<wal::Wal> wal_;
+  bool closed_ = false;
+  bool committing_ = false;
+  std::deque<Writer*> queue_;
+  std::uint64_t active_ops_ = 0;
+  std::coroutine_handle<> idle_waiter_;
+  std::uint64_t applied_lsn_ = 0;
+  LiveCounts live_;
+  std::chrono::microseconds recovery_time_{0};
+  std::uint64_t log_bytes_written_ = 0;
+};
+
+}  // namespace orbit::kv
