@@ -389,8 +389,10 @@ Task<Result<StorageStats>> KvStore::do_stats() {
   stats.writes_per_sync = log.records_per_sync();
   stats.disk_bytes_written = log.bytes_written;
   stats.recovery_time = recovery_time_;
-  const std::string dir = config_.data_dir;
-  stats.disk_usage_bytes = co_await runtime().offload([dir] { return directory_bytes(dir); });
+  // Captures by reference: g++ 12 double-frees a std::string held by value
+  // in a temporary of a co_await expression.
+  const std::string& dir = config_.data_dir;
+  stats.disk_usage_bytes = co_await runtime().offload([&dir] { return directory_bytes(dir); });
   engine_stats(stats);
   co_return stats;
 }
