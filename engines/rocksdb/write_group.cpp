@@ -11,17 +11,12 @@
 #include "engines/rocksdb/rocksdb_status.hpp"
 #include "src/codec/key_layout.hpp"
 #include "src/codec/lease_codec.hpp"
+#include "src/kv/changes.hpp"
 
 namespace orbit::rocksdb_engine {
 namespace {
 
-// What the indexes need to know about a stored lease.
-struct StoredLease {
-  std::string node_id;
-  SystemTime expires_at{};
-  std::size_t value_size = 0;
-};
-
+using kv::StoredLease;
 using Overlay = std::unordered_map<std::string, std::optional<StoredLease>>;
 
 // Replays one writer's WriteBatch into the group's.
@@ -46,62 +41,37 @@ Result<std::optional<StoredLease>> lookup(rocksdb::DB& db, const std::string& pr
   rocksdb::Status status = db.Get(rocksdb::ReadOptions(), primary, &value);
   if (status.IsNotFound()) return std::optional<StoredLease>();
   if (!status.ok()) return to_error(status, "read " + key.to_string() + " before writing it");
-  auto lease = codec::decode_lease(value);
-  if (!lease) {
-    Error error = std::move(lease).error();
-    error.message = "stored lease " + key.to_string() + " (needed to update its indexes): " + error.message;
+  auto stored = kv::stored_lease(key, value);
+  if (!stored) {
+    Error error = std::move(stored).error();
+    error.message += " (needed to update its indexes)";
     return error;
   }
-  return std::optional<StoredLease>(StoredLease{lease->node_id, lease->expires_at, value.size()});
+  return std::optional<StoredLease>(std::move(stored).value());
 }
 
-// Adds one writer's changes to `own`; on failure `own` and `mine` are to be discarded.
+// Adds one writer's changes (src/kv/changes.hpp: the key layout's puts and
+// erases) to `own`; on failure `own` and `mine` are to be discarded.
 std::optional<Error> build_writer_batch(rocksdb::DB& db, PendingWrite& writer, const Overlay& group,
                                         rocksdb::WriteBatch& own, Overlay& mine) {
+  std::vector<kv::KvChange> changes;
+  kv::LiveDelta delta;
   for (const BatchOp& op : writer.ops) {
     const ActorKey& key = op.lease.key;
     std::string primary = codec::primary_key(key);
     auto current = lookup(db, primary, key, mine, group);
     if (!current) return std::move(current).error();
-    const std::optional<StoredLease>& old = current.value();
-
-    if (op.kind == BatchOp::Kind::Remove) {
-      if (!old) {
-        if (writer.missing_is_error)
-          return make_error(ErrorCode::NotFound, "no lease stored for " + key.to_string());
-        continue;  // removing an absent lease in a batch changes nothing
-      }
-      own.Delete(primary);
-      own.Delete(codec::node_index_key(old->node_id, key));
-      own.Delete(codec::expiry_index_key(old->expires_at, key));
-      writer.keys_delta -= 1;
-      writer.key_bytes_delta -= static_cast<std::int64_t>(primary.size());
-      writer.value_bytes_delta -= static_cast<std::int64_t>(old->value_size);
-      mine[primary] = std::nullopt;
-      continue;
-    }
-
-    const Lease& lease = op.lease;
-    std::string value = codec::encode_lease(lease);
-    std::string node_key = codec::node_index_key(lease.node_id, key);
-    std::string expiry_key = codec::expiry_index_key(lease.expires_at, key);
-    if (old) {
-      if (std::string old_node = codec::node_index_key(old->node_id, key); old_node != node_key)
-        own.Delete(old_node);
-      if (std::string old_expiry = codec::expiry_index_key(old->expires_at, key); old_expiry != expiry_key)
-        own.Delete(old_expiry);
-      writer.value_bytes_delta += static_cast<std::int64_t>(value.size()) - static_cast<std::int64_t>(old->value_size);
-    } else {
-      writer.keys_delta += 1;
-      writer.key_bytes_delta += static_cast<std::int64_t>(primary.size());
-      writer.value_bytes_delta += static_cast<std::int64_t>(value.size());
-    }
-    own.Put(node_key, rocksdb::Slice());
-    own.Put(expiry_key, rocksdb::Slice());
-    StoredLease stored{lease.node_id, lease.expires_at, value.size()};
-    own.Put(primary, value);
-    mine[primary] = std::move(stored);
+    if (op.kind == BatchOp::Kind::Remove && !current.value() && writer.missing_is_error)
+      return make_error(ErrorCode::NotFound, "no lease stored for " + key.to_string());
+    mine[std::move(primary)] = kv::add_op_changes(op, current.value(), changes, delta);
   }
+  for (const kv::KvChange& change : changes) {
+    rocksdb::Status status = change.erase ? own.Delete(change.key) : own.Put(change.key, change.value);
+    if (!status.ok()) return to_error(status, "assemble the write batch");
+  }
+  writer.keys_delta = delta.keys;
+  writer.key_bytes_delta = delta.key_bytes;
+  writer.value_bytes_delta = delta.value_bytes;
   return std::nullopt;
 }
 
