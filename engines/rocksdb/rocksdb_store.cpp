@@ -384,6 +384,14 @@ Task<Result<std::vector<Lease>>> RocksDbStore::do_scan_by_actor_type(std::string
   return read_index(std::move(seek), std::move(skip), std::move(upper), options.limit, codec::kPrimaryTag);
 }
 
+Task<Result<std::vector<Lease>>> RocksDbStore::do_scan_all(ScanOptions options) {
+  std::string first(1, codec::kPrimaryTag);
+  std::string upper = codec::prefix_successor(first);
+  std::string skip = options.start_after ? codec::primary_key(*options.start_after) : std::string();
+  std::string seek = std::max(first, skip);
+  return read_index(std::move(seek), std::move(skip), std::move(upper), options.limit, codec::kPrimaryTag);
+}
+
 Task<Result<std::vector<Lease>>> RocksDbStore::do_list_by_node(std::string node_id, ScanOptions options) {
   std::string prefix = codec::node_index_prefix(node_id);
   std::string upper = codec::prefix_successor(prefix);

@@ -72,6 +72,7 @@ class RocksDbStore final : public ProviderBase {
   Task<Result<std::vector<Lease>>> do_scan_by_actor_type(std::string actor_type, ScanOptions options) override;
   Task<Result<std::vector<Lease>>> do_list_by_node(std::string node_id, ScanOptions options) override;
   Task<Result<std::vector<Lease>>> do_list_expiring_before(SystemTime before, std::size_t limit) override;
+  Task<Result<std::vector<Lease>>> do_scan_all(ScanOptions options) override;
   Task<Result<StorageStats>> do_stats() override;
   Task<Result<void>> do_flush() override;
   Task<Result<void>> do_checkpoint() override;

@@ -117,6 +117,12 @@ class PersistenceProvider {
   Task<Result<std::vector<Lease>>> list_by_node(std::string node_id, ScanOptions options = {});
   // Leases with expires_at < before, earliest first.
   Task<Result<std::vector<Lease>>> list_expiring_before(SystemTime before, std::size_t limit = 0);
+  // Every lease of every actor type, in key order (actor_type, then actor_id):
+  // page through a whole store with options.limit and start_after = the last
+  // key of the previous page (orbit-cli export does). Metrics are tagged
+  // scan_by_actor_type. NotSupported from a backend that has not
+  // implemented it yet.
+  Task<Result<std::vector<Lease>>> scan_all(ScanOptions options = {});
 
   // Succeeds only if the lease is absent or expired; the winner's lease (a
   // new epoch: version = previous + 1, or 1) is returned.
@@ -150,6 +156,9 @@ class PersistenceProvider {
   virtual Task<Result<std::vector<Lease>>> do_list_by_node(std::string node_id, ScanOptions options) = 0;
   virtual Task<Result<std::vector<Lease>>> do_list_expiring_before(SystemTime before,
                                                                    std::size_t limit) = 0;
+  // The default answers NotSupported; a backend overrides it with one range
+  // scan over the primary keys.
+  virtual Task<Result<std::vector<Lease>>> do_scan_all(ScanOptions options);
   virtual Task<Result<Lease>> do_acquire(AcquireRequest request) = 0;
   virtual Task<Result<Lease>> do_renew(RenewRequest request) = 0;
   virtual Task<Result<void>> do_release(ReleaseRequest request) = 0;

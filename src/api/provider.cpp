@@ -120,6 +120,15 @@ Task<Result<std::vector<Lease>>> PersistenceProvider::list_expiring_before(Syste
   return run(OperationType::ListExpiring, do_list_expiring_before(before, limit));
 }
 
+Task<Result<std::vector<Lease>>> PersistenceProvider::scan_all(ScanOptions options) {
+  return run(OperationType::ScanByActorType, do_scan_all(std::move(options)));
+}
+
+Task<Result<std::vector<Lease>>> PersistenceProvider::do_scan_all(ScanOptions) {
+  co_return make_error(ErrorCode::NotSupported,
+                       "scan_all is not implemented by the " + std::string(to_string(backend())) + " backend yet");
+}
+
 Task<Result<Lease>> PersistenceProvider::acquire_lease(AcquireRequest request) {
   std::optional<Error> e = check_key(request.key);
   if (!e) e = check_node(request.node_id);
