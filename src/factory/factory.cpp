@@ -24,6 +24,21 @@ EngineOpenFn engine_for(PersistenceBackend backend) {
   }
 }
 
+EngineVerifyFn verifier_for(PersistenceBackend backend) {
+  switch (backend) {
+#ifdef ORBIT_WITH_COW_BTREE
+    case PersistenceBackend::CowBTree: return &verify_cow_btree_files;
+#endif
+#ifdef ORBIT_WITH_LSM
+    case PersistenceBackend::LsmTree: return &verify_lsm_files;
+#endif
+#ifdef ORBIT_WITH_ROCKSDB
+    case PersistenceBackend::RocksDb: return &verify_rocksdb_files;
+#endif
+    default: return nullptr;
+  }
+}
+
 io::BackendChoice io_choice(IoBackend backend) {
   switch (backend) {
     case IoBackend::IoUring: return io::BackendChoice::IoUring;
@@ -43,6 +58,8 @@ std::string available_list() {
 }
 
 }  // namespace
+
+EngineOpenFn engine_open_function(PersistenceBackend backend) { return engine_for(backend); }
 
 std::vector<PersistenceBackend> PersistenceFactory::available_backends() {
   std::vector<PersistenceBackend> out;
@@ -76,6 +93,41 @@ Task<Result<std::unique_ptr<PersistenceProvider>>> PersistenceFactory::create_pr
                                                          "' cannot start: " + why +
                                                          " (accepted: auto, io_uring, asio)"));
   co_return co_await open(std::move(config), std::move(runtime).value());
+}
+
+Task<Result<VerifyReport>> PersistenceFactory::verify_store(PersistenceConfig config) {
+  using Out = Result<VerifyReport>;
+  if (auto valid = config.validate(); !valid) co_return Out(std::move(valid).error());
+  EngineVerifyFn verify = verifier_for(config.backend);
+  if (!verify)
+    co_return Out(make_error(ErrorCode::Unavailable, "backend '" + std::string(to_string(config.backend)) +
+                                                         "' is not available in this build (available: " +
+                                                         available_list() + ")"));
+  // Verification never creates anything: a missing directory is the caller's mistake.
+  std::error_code ec;
+  const bool is_dir = std::filesystem::is_directory(config.data_dir, ec);
+  if (!is_dir)
+    co_return Out(make_error(ErrorCode::NotFound,
+                             "data_dir '" + config.data_dir + "' " +
+                                 (std::filesystem::exists(config.data_dir, ec) ? "is not a directory"
+                                                                               : "does not exist") +
+                                 "; nothing to verify"));
+
+  io::RuntimeOptions options;
+  options.backend = io_choice(config.io_backend);
+  options.name = "orbit-verify";
+  std::string why;
+  auto runtime = io::Runtime::create(options, &why);
+  if (!runtime)
+    co_return Out(make_error(ErrorCode::Unavailable, "io_backend '" + std::string(to_string(config.io_backend)) +
+                                                         "' cannot start: " + why +
+                                                         " (accepted: auto, io_uring, asio)"));
+  std::unique_ptr<io::Runtime> owned = std::move(runtime).value();
+  Out report = co_await verify(std::move(config), *owned);
+  // The verify function may have resumed us on the runtime's loop thread;
+  // destroying the runtime there is allowed (io/runtime.hpp).
+  owned.reset();
+  co_return report;
 }
 
 Task<Result<std::unique_ptr<PersistenceProvider>>> PersistenceFactory::create_default(PersistenceBackend backend,
