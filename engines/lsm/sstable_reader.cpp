@@ -71,14 +71,63 @@ Task<Result<std::string>> SstableReader::read_exact(std::uint64_t offset, std::u
   co_return buffer;
 }
 
-Task<Result<std::shared_ptr<const Block>>> SstableReader::read_block(BlockHandle handle) {
+Task<Result<std::shared_ptr<const Block>>> SstableReader::read_block(BlockHandle handle, bool data_block) {
+  if (data_block && cache_ != nullptr) {
+    if (auto cached = cache_->lookup(file_number_, handle.offset)) co_return cached;
+  }
   if (handle.size > kMaxBlockContentsSize) co_return corruption(handle.offset, "block size out of range");
   auto stored = co_await read_exact(handle.offset, handle.size + kBlockTrailerSize);
   if (!stored) co_return std::move(stored).error();
   BlockLocation where{path_, handle.offset};
   auto contents = decode_block(stored.value(), where);
   if (!contents) co_return std::move(contents).error();
-  co_return Block::parse(std::move(contents.value()), std::move(where), internal_key_compare);
+  auto block = Block::parse(std::move(contents.value()), std::move(where), internal_key_compare);
+  if (block && data_block) {
+    ++data_blocks_read_;
+    if (cache_ != nullptr) cache_->insert(file_number_, handle.offset, block.value());
+  }
+  co_return block;
+}
+
+bool SstableReader::may_contain(std::string_view user_key) const noexcept {
+  return filter_.empty() || bloom_may_contain(filter_, user_key);
+}
+
+Status SstableReader::lookup_in_block(const std::shared_ptr<const Block>& block, std::uint64_t block_offset,
+                                      std::string_view user_key, std::string_view target,
+                                      LookupResult& result) const {
+  Block::Iterator it(block);
+  it.seek(target);
+  if (!it.valid()) return it.status();
+  ParsedInternalKey parsed;
+  if (!parse_internal_key(it.key(), parsed)) return corruption(block_offset, "entry key is not an internal key");
+  if (parsed.user_key != user_key) return Status{};
+  result.sequence = parsed.sequence;
+  if (parsed.type == ValueType::Delete) {
+    result.state = LookupState::Deleted;
+  } else {
+    result.state = LookupState::Found;
+    result.value.assign(it.value());
+  }
+  return Status{};
+}
+
+bool SstableReader::get_without_io(std::string_view user_key, SequenceNumber snapshot, LookupResult& out) {
+  out = LookupResult{};
+  if (!filter_.empty() && !bloom_may_contain(filter_, user_key)) {
+    ++filter_negatives_;
+    return true;
+  }
+  if (cache_ == nullptr) return false;
+  std::string target = make_internal_key(user_key, snapshot, kValueTypeForSeek);
+  Block::Iterator index(index_);
+  index.seek(target);
+  if (!index.valid()) return index.status().ok();  // every key < target: NotFound
+  auto handle = data_handle(index.value(), footer_.index.offset);
+  if (!handle) return false;  // get() reports it
+  auto block = cache_->lookup(file_number_, handle->offset, /*count_miss=*/false);
+  if (!block) return false;
+  return lookup_in_block(block, handle->offset, user_key, target, out).ok();
 }
 
 Result<BlockHandle> SstableReader::data_handle(std::string_view encoded,
@@ -108,26 +157,10 @@ Task<Result<LookupResult>> SstableReader::get(std::string user_key, SequenceNumb
   }
   auto handle = data_handle(index.value(), footer_.index.offset);
   if (!handle) co_return std::move(handle).error();
-  auto block = co_await read_block(handle.value());
+  auto block = co_await read_block(handle.value(), /*data_block=*/true);
   if (!block) co_return std::move(block).error();
-  ++data_blocks_read_;
-  Block::Iterator it(block.value());
-  it.seek(target);
-  if (!it.valid()) {
-    if (!it.status().ok()) co_return it.status().error();
-    co_return result;
-  }
-  ParsedInternalKey parsed;
-  if (!parse_internal_key(it.key(), parsed))
-    co_return corruption(handle->offset, "entry key is not an internal key");
-  if (parsed.user_key != user_key) co_return result;
-  result.sequence = parsed.sequence;
-  if (parsed.type == ValueType::Delete) {
-    result.state = LookupState::Deleted;
-  } else {
-    result.state = LookupState::Found;
-    result.value.assign(it.value());
-  }
+  Status found = lookup_in_block(block.value(), handle->offset, user_key, target, result);
+  if (!found.ok()) co_return std::move(found).error();
   co_return result;
 }
 
@@ -151,9 +184,8 @@ Task<Status> SstableReader::Iterator::load_block_at_index(const std::string* tar
   while (index_.valid()) {
     auto handle = reader_.data_handle(index_.value(), reader_.footer_.index.offset);
     if (!handle) co_return fail(std::move(handle).error());
-    auto block = co_await reader_.read_block(handle.value());
+    auto block = co_await reader_.read_block(handle.value(), /*data_block=*/true);
     if (!block) co_return fail(std::move(block).error());
-    ++reader_.data_blocks_read_;
     data_ = std::make_unique<Block::Iterator>(block.value());
     if (target != nullptr) {
       data_->seek(*target);

@@ -2,7 +2,7 @@
 //
 // open() reads and checks the footer, the header, the index block and the
 // filter block, and keeps the index and filter in memory; data blocks are
-// read on demand (a block cache comes later). get() asks the bloom filter
+// read on demand, through the store's BlockCache when one is attached. get() asks the bloom filter
 // first and reads at most one data block. Iterator walks every entry (all
 // versions and tombstones) in internal-key order, one data block in memory
 // at a time.
@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "engines/lsm/block_cache.hpp"
 #include "engines/lsm/block_reader.hpp"
 #include "engines/lsm/format.hpp"
 #include "engines/lsm/sstable_footer.hpp"
@@ -38,6 +39,22 @@ class SstableReader {
 
   // The newest version of user_key with sequence <= snapshot in this file.
   Task<Result<LookupResult>> get(std::string user_key, SequenceNumber snapshot = kMaxSequenceNumber);
+
+  // get() without I/O: true (and `out` filled) when the answer needs no
+  // read, because the bloom filter rules the key out or the data block is
+  // in the cache; false when get() must read the file.
+  bool get_without_io(std::string_view user_key, SequenceNumber snapshot, LookupResult& out);
+
+  // Data blocks go through `cache` (may be null) under `file_number`.
+  void attach_block_cache(BlockCache* cache, std::uint64_t file_number) noexcept {
+    cache_ = cache;
+    file_number_ = file_number;
+  }
+  // False only when the filter rules the key out (true without a filter).
+  bool may_contain(std::string_view user_key) const noexcept;
+  const SstableFooter& footer() const noexcept { return footer_; }
+  const std::shared_ptr<const Block>& index_block() const noexcept { return index_; }
+  const std::string& filter() const noexcept { return filter_; }
 
   const std::string& path() const noexcept { return path_; }
   std::uint64_t file_size() const noexcept { return file_size_; }
@@ -82,8 +99,12 @@ class SstableReader {
  private:
   SstableReader(std::unique_ptr<io::File> file, std::string path, std::uint64_t file_size);
   Task<Result<std::string>> read_exact(std::uint64_t offset, std::uint64_t size);
-  // Reads, verifies and parses the block at `handle`.
-  Task<Result<std::shared_ptr<const Block>>> read_block(BlockHandle handle);
+  // Reads, verifies and parses the block at `handle`; data blocks go
+  // through the block cache.
+  Task<Result<std::shared_ptr<const Block>>> read_block(BlockHandle handle, bool data_block = false);
+  // Looks `target` up in `block`: fills `result` (NotFound when absent).
+  Status lookup_in_block(const std::shared_ptr<const Block>& block, std::uint64_t block_offset,
+                         std::string_view user_key, std::string_view target, LookupResult& result) const;
   // Decodes an index entry's value and checks it lies in the data region.
   Result<BlockHandle> data_handle(std::string_view encoded, std::uint64_t index_entry_offset) const;
   Error corruption(std::uint64_t offset, std::string_view what) const;
@@ -96,6 +117,8 @@ class SstableReader {
   std::string filter_;
   std::uint64_t data_blocks_read_ = 0;
   std::uint64_t filter_negatives_ = 0;
+  BlockCache* cache_ = nullptr;
+  std::uint64_t file_number_ = 0;
 };
 
 }  // namespace orbit::lsm

@@ -1,0 +1,75 @@
+// BlockCache: an LRU cache of decoded (verified, decompressed, parsed) data
+// blocks, keyed by (file number, block offset), bounded by the bytes of the
+// blocks it holds (block_cache_mb).
+//
+// Why not sharded: every read of a store runs on its runtime's single loop
+// thread, so there is no lock and nothing to shard. The cache hands out
+// shared_ptr<const Block>: an entry evicted while an iterator still reads
+// its block stays alive until that iterator lets go.
+//
+// Index and filter blocks are not in this cache: each open SSTable keeps
+// its index block and filter in memory for as long as it is open (they are
+// read at open and verified there), so they always "hit".
+//
+// Threading: the owning loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <unordered_map>
+
+#include "engines/lsm/block_reader.hpp"
+
+namespace orbit::lsm {
+
+class BlockCache {
+ public:
+  // capacity_bytes 0: nothing is cached (every lookup misses).
+  explicit BlockCache(std::size_t capacity_bytes) : capacity_(capacity_bytes) {}
+  BlockCache(const BlockCache&) = delete;
+  BlockCache& operator=(const BlockCache&) = delete;
+
+  // The cached block, or null (counted as a hit or, if count_miss, a miss:
+  // a probe that falls back to a read which looks again counts once).
+  std::shared_ptr<const Block> lookup(std::uint64_t file_number, std::uint64_t offset, bool count_miss = true);
+  // Inserts (or replaces) and evicts least recently used blocks past capacity.
+  void insert(std::uint64_t file_number, std::uint64_t offset, std::shared_ptr<const Block> block);
+  // Drops every block of a file (it was deleted).
+  void erase_file(std::uint64_t file_number);
+
+  std::uint64_t hits() const noexcept { return hits_; }
+  std::uint64_t misses() const noexcept { return misses_; }
+  std::size_t usage_bytes() const noexcept { return usage_; }
+  std::size_t capacity_bytes() const noexcept { return capacity_; }
+  std::size_t entry_count() const noexcept { return map_.size(); }
+
+ private:
+  struct Key {
+    std::uint64_t file = 0;
+    std::uint64_t offset = 0;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept {
+      return static_cast<std::size_t>(k.file * 0x9e3779b97f4a7c15ull ^ (k.offset + (k.offset << 21)));
+    }
+  };
+  struct Entry {
+    Key key;
+    std::shared_ptr<const Block> block;
+    std::size_t charge = 0;
+  };
+  using List = std::list<Entry>;
+
+  void evict_to(std::size_t limit);
+
+  std::size_t capacity_;
+  std::size_t usage_ = 0;
+  List lru_;  // front: most recently used
+  std::unordered_map<Key, List::iterator, KeyHash> map_;
+  std::uint64_t hits_ = 0;
+  std::uint64_t misses_ = 0;
+};
+
+}  // namespace orbit::lsm
