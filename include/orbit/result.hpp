@@ -19,6 +19,7 @@
 namespace orbit {
 
 enum class ErrorCode : std::uint8_t {
+  Ok,               // what code() answers for a success (never an Error's code)
   NotFound,         // no such lease (or file, or snapshot)
   Corruption,       // bytes on disk or wire failed a checksum or invariant
   IOError,          // the operating system failed a call
@@ -90,7 +91,7 @@ class [[nodiscard]] Result {
     assert(!ok());
     return std::get<1>(std::move(outcome_));
   }
-  ErrorCode code() const noexcept { return ok() ? ErrorCode{} : std::get<1>(outcome_).code; }
+  ErrorCode code() const noexcept { return ok() ? ErrorCode::Ok : std::get<1>(outcome_).code; }
 
   const PersistenceMetrics& metrics() const noexcept { return metrics_; }
   PersistenceMetrics& metrics() noexcept { return metrics_; }
@@ -135,7 +136,7 @@ class [[nodiscard]] Result<void> {
     assert(!ok());
     return std::move(error_);
   }
-  ErrorCode code() const noexcept { return ok() ? ErrorCode{} : error_.code; }
+  ErrorCode code() const noexcept { return ok() ? ErrorCode::Ok : error_.code; }
   const PersistenceMetrics& metrics() const noexcept { return metrics_; }
   PersistenceMetrics& metrics() noexcept { return metrics_; }
 

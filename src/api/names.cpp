@@ -28,6 +28,7 @@ std::string_view to_string(OperationType type) noexcept {
 
 std::string_view to_string(ErrorCode code) noexcept {
   switch (code) {
+    case ErrorCode::Ok: return "Ok";
     case ErrorCode::NotFound: return "NotFound";
     case ErrorCode::Corruption: return "Corruption";
     case ErrorCode::IOError: return "IOError";

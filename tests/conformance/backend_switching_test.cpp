@@ -75,13 +75,13 @@ Transcript run_script(PersistenceProvider& store, SystemTime base) {
   t.add_result("store expired", sync_wait(store.store_lease(expired)));
   auto acquired = sync_wait(store.acquire_lease(AcquireRequest{expired.key, "node-2", Millis(60000), "{}"}));
   t.add_result("acquire expired", acquired);
-  if (acquired.ok()) t.add("acquired version " + std::to_string(acquired->version), ErrorCode{}, true);
+  if (acquired.ok()) t.add("acquired version " + std::to_string(acquired->version), ErrorCode::Ok, true);
   t.add_result("acquire held", sync_wait(store.acquire_lease(AcquireRequest{make_key("Player", 3), "node-2", Millis(1000)})));
   t.add_result("renew stale", sync_wait(store.renew_lease(RenewRequest{make_key("Player", 3), "node-0", 1, Millis(1000)})));
   t.add_result("renew other", sync_wait(store.renew_lease(RenewRequest{make_key("Player", 3), "node-2", 4, Millis(1000)})));
   auto renewed = sync_wait(store.renew_lease(RenewRequest{make_key("Player", 3), "node-0", 4, Millis(1000)}));
   t.add_result("renew ok", renewed);
-  if (renewed.ok()) t.add("renewed version " + std::to_string(renewed->version), ErrorCode{}, true);
+  if (renewed.ok()) t.add("renewed version " + std::to_string(renewed->version), ErrorCode::Ok, true);
   t.add_result("release other", sync_wait(store.release_lease(ReleaseRequest{make_key("Player", 5), "node-0", 2})));
   t.add_result("release ok", sync_wait(store.release_lease(ReleaseRequest{make_key("Player", 5), "node-2", 2})));
   t.add_result("release missing", sync_wait(store.release_lease(ReleaseRequest{make_key("Player", 5), "node-2", 2})));
@@ -97,7 +97,7 @@ Transcript run_script(PersistenceProvider& store, SystemTime base) {
     t.add_leases(when + " expiring", sync_wait(store.list_expiring_before(base + seconds(10), 5)));
     auto stats = sync_wait(store.stats());
     t.add_result(when + " stats", stats);
-    if (stats.ok()) t.add(when + " total_keys " + std::to_string(stats->total_keys), ErrorCode{}, true);
+    if (stats.ok()) t.add(when + " total_keys " + std::to_string(stats->total_keys), ErrorCode::Ok, true);
   };
   report("before reopen");
   return t;
