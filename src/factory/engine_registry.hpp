@@ -23,6 +23,10 @@ using EngineOpenFn = Task<OpenedStore> (*)(PersistenceConfig config, std::unique
 // exists) on `runtime`, never writing to them; see PersistenceFactory::verify_store.
 using EngineVerifyFn = Task<Result<VerifyReport>> (*)(PersistenceConfig config, io::Runtime& runtime);
 
+// The open function of `backend` if this build has it, else null (tests
+// drive engines directly through it, e.g. on a fault-injecting runtime).
+EngineOpenFn engine_open_function(PersistenceBackend backend);
+
 Task<OpenedStore> open_cow_btree_store(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime);
 Task<OpenedStore> open_lsm_store(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime);
 Task<OpenedStore> open_rocksdb_store(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime);

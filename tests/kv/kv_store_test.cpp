@@ -10,88 +10,16 @@
 
 #include "orbit/sync_wait.hpp"
 #include "src/kv/kv_store.hpp"
+#include "tests/support/map_store.hpp"
 #include "tests/support/run_concurrently.hpp"
 #include "tests/support/runtime_fixture.hpp"
 
 namespace orbit::kv {
 namespace {
 
-using Map = std::map<std::string, std::string>;
+using Map = test_support::MapStoreMap;
+using test_support::MapStore;
 using std::chrono::seconds;
-
-class MapView final : public KvView {
- public:
-  explicit MapView(std::shared_ptr<const Map> map) : map_(std::move(map)) {}
-  Task<Result<std::optional<std::string>>> get(std::string key) override {
-    auto it = map_->find(key);
-    co_return it == map_->end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
-  }
-  Task<Result<std::vector<KvPair>>> range(std::string seek, std::string upper, std::size_t limit) override {
-    std::vector<KvPair> out;
-    for (auto it = map_->lower_bound(seek); it != map_->end(); ++it) {
-      if (!upper.empty() && it->first >= upper) break;
-      if (limit != 0 && out.size() >= limit) break;
-      out.push_back({it->first, it->second});
-    }
-    co_return out;
-  }
-
- private:
-  std::shared_ptr<const Map> map_;
-};
-
-// Copy-on-write map: a view keeps the map it was taken from.
-class MapStore final : public KvStore {
- public:
-  static Result<std::unique_ptr<MapStore>> open(const std::string& dir, io::BackendChoice io) {
-    io::RuntimeOptions options;
-    options.backend = io;
-    std::string why;
-    auto runtime = io::Runtime::create(options, &why);
-    if (!runtime) return make_error(ErrorCode::Unavailable, why);
-    PersistenceConfig config;
-    config.data_dir = dir;
-    std::unique_ptr<MapStore> store(new MapStore(std::move(config), std::move(runtime).value()));
-    wal::WalOptions log;
-    log.segment_size = 1 << 20;
-    auto opened = store->runtime().block_on(store->open_log(log, 0, {}));
-    if (!opened) return std::move(opened).error();
-    return store;
-  }
-  ~MapStore() override { close_in_destructor(); }
-
-  PersistenceBackend backend() const noexcept override { return PersistenceBackend::LsmTree; }
-  std::shared_ptr<const Map> map() const { return map_; }
-  std::uint64_t last_applied() const { return applied_lsn(); }
-
- protected:
-  std::unique_ptr<KvView> view() override { return std::make_unique<MapView>(map_); }
-  void apply(std::span<const KvChange> changes, std::uint64_t lsn) override {
-    EXPECT_GT(lsn, last_lsn_) << "applies out of LSN order";
-    last_lsn_ = lsn;
-    auto next = std::make_shared<Map>(*map_);
-    for (const KvChange& c : changes) {
-      if (c.erase)
-        next->erase(c.key);
-      else
-        (*next)[c.key] = c.value;
-    }
-    map_ = std::move(next);
-  }
-  Task<Result<void>> close_engine() override { co_return Result<void>(); }
-  void engine_stats(StorageStats& stats) override { stats.memory_usage_bytes = map_->size(); }
-  Task<Result<void>> do_checkpoint() override {
-    co_return make_error(ErrorCode::NotSupported, "the map store has no checkpoint");
-  }
-  std::uint64_t memory_used() const noexcept override { return 0; }
-
- private:
-  MapStore(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime)
-      : KvStore(std::move(config), std::move(runtime), "map") {}
-
-  std::shared_ptr<const Map> map_ = std::make_shared<Map>();
-  std::uint64_t last_lsn_ = 0;
-};
 
 Lease lease(std::uint64_t n, const std::string& node, SystemTime expires, const std::string& type = "Player") {
   Lease l;
