@@ -35,13 +35,10 @@ Result<Lease> decode_stored(const rocksdb::Slice& key, const rocksdb::Slice& val
   return lease;
 }
 
-std::optional<ActorKey> decode_index_key(char tag, std::string_view key) {
-  return tag == codec::kNodeIndexTag ? codec::decode_node_index_key(key) : codec::decode_expiry_index_key(key);
-}
 
 }  // namespace
 
-Result<std::vector<Lease>> scan_range(rocksdb::DB& db, const RangeScan& scan) {
+Result<std::vector<Lease>> scan_range(rocksdb::DB& db, const codec::ScanRange& scan) {
   SnapshotHold snapshot(db);
   rocksdb::ReadOptions options;
   options.snapshot = snapshot.get();
@@ -61,7 +58,7 @@ Result<std::vector<Lease>> scan_range(rocksdb::DB& db, const RangeScan& scan) {
       out.push_back(std::move(lease).value());
       continue;
     }
-    auto actor = decode_index_key(scan.tag, std::string_view(key.data(), key.size()));
+    auto actor = codec::decode_index_key(scan.tag, std::string_view(key.data(), key.size()));
     if (!actor)
       return make_error(ErrorCode::Corruption, "index key " + printable(key) + " does not decode");
     primaries.push_back(codec::primary_key(*actor));

@@ -15,17 +15,10 @@
 
 #include "orbit/lease.hpp"
 #include "orbit/result.hpp"
+#include "src/codec/key_layout.hpp"
 
 namespace orbit::rocksdb_engine {
 
-struct RangeScan {
-  char tag = 'L';      // which order: codec::kPrimaryTag, kNodeIndexTag or kExpiryIndexTag
-  std::string seek;    // first key to look at
-  std::string skip;    // a key to leave out if met (ScanOptions::start_after); empty = none
-  std::string upper;   // exclusive upper bound; empty = none
-  std::size_t limit = 0;  // 0 = no limit
-};
-
-Result<std::vector<Lease>> scan_range(rocksdb::DB& db, const RangeScan& scan);
+Result<std::vector<Lease>> scan_range(rocksdb::DB& db, const codec::ScanRange& scan);
 
 }  // namespace orbit::rocksdb_engine

@@ -358,16 +358,14 @@ Task<Result<Lease>> RocksDbStore::do_get(ActorKey key) {
   co_return out;
 }
 
-Task<Result<std::vector<Lease>>> RocksDbStore::read_index(std::string seek, std::string skip, std::string upper,
-                                                          std::size_t limit, char tag) {
+Task<Result<std::vector<Lease>>> RocksDbStore::read_range(codec::ScanRange range) {
   if (auto e = check_open()) co_return std::move(*e);
   ActiveOp active(*this);
   std::shared_ptr<rocksdb::DB> db = db_;
-  RangeScan scan{tag, std::move(seek), std::move(skip), std::move(upper), limit};
   std::uint64_t read_bytes = 0;
   Result<std::vector<Lease>> out = co_await runtime().offload([&] {
     start_perf_counting();
-    auto result = scan_range(*db, scan);
+    auto result = scan_range(*db, range);
     read_bytes = perf_bytes_read();
     return result;
   });
@@ -376,33 +374,20 @@ Task<Result<std::vector<Lease>>> RocksDbStore::read_index(std::string seek, std:
   co_return out;
 }
 
-Task<Result<std::vector<Lease>>> RocksDbStore::do_scan_by_actor_type(std::string actor_type, ScanOptions options) {
-  std::string prefix = codec::actor_type_prefix(actor_type);
-  std::string upper = codec::prefix_successor(prefix);
-  std::string skip = options.start_after ? codec::primary_key(*options.start_after) : std::string();
-  std::string seek = std::max(prefix, skip);
-  return read_index(std::move(seek), std::move(skip), std::move(upper), options.limit, codec::kPrimaryTag);
+Task<Result<std::vector<Lease>>> RocksDbStore::do_scan_all(ScanOptions options) {
+  return read_range(codec::scan_all_range(options.start_after, options.limit));
 }
 
-Task<Result<std::vector<Lease>>> RocksDbStore::do_scan_all(ScanOptions options) {
-  std::string first(1, codec::kPrimaryTag);
-  std::string upper = codec::prefix_successor(first);
-  std::string skip = options.start_after ? codec::primary_key(*options.start_after) : std::string();
-  std::string seek = std::max(first, skip);
-  return read_index(std::move(seek), std::move(skip), std::move(upper), options.limit, codec::kPrimaryTag);
+Task<Result<std::vector<Lease>>> RocksDbStore::do_scan_by_actor_type(std::string actor_type, ScanOptions options) {
+  return read_range(codec::actor_type_range(actor_type, options.start_after, options.limit));
 }
 
 Task<Result<std::vector<Lease>>> RocksDbStore::do_list_by_node(std::string node_id, ScanOptions options) {
-  std::string prefix = codec::node_index_prefix(node_id);
-  std::string upper = codec::prefix_successor(prefix);
-  std::string skip = options.start_after ? codec::node_index_key(node_id, *options.start_after) : std::string();
-  std::string seek = std::max(prefix, skip);
-  return read_index(std::move(seek), std::move(skip), std::move(upper), options.limit, codec::kNodeIndexTag);
+  return read_range(codec::node_range(node_id, options.start_after, options.limit));
 }
 
 Task<Result<std::vector<Lease>>> RocksDbStore::do_list_expiring_before(SystemTime before, std::size_t limit) {
-  return read_index(std::string(1, codec::kExpiryIndexTag), std::string(), codec::expiry_index_bound(before), limit,
-                    codec::kExpiryIndexTag);
+  return read_range(codec::expiring_range(before, limit));
 }
 
 // ---- Maintenance ---------------------------------------------------------------

@@ -34,6 +34,7 @@
 #include "engines/rocksdb/rocksdb_options.hpp"
 #include "engines/rocksdb/write_group.hpp"
 #include "orbit/config.hpp"
+#include "src/codec/key_layout.hpp"
 #include "src/factory/engine_registry.hpp"
 #include "src/provider/provider_base.hpp"
 
@@ -116,8 +117,7 @@ class RocksDbStore final : public ProviderBase {
   Task<Result<void>> submit(PendingWrite write);
   Task<void> commit_loop();
   Task<void> wait_until_idle();
-  Task<Result<std::vector<Lease>>> read_index(std::string seek, std::string skip, std::string upper,
-                                               std::size_t limit, char tag);
+  Task<Result<std::vector<Lease>>> read_range(codec::ScanRange range);
   void stop_flusher() noexcept;
 
   PersistenceConfig config_;

@@ -4,6 +4,8 @@
 // lexicographic order of the (unsigned-byte) strings it contains.
 #include "src/codec/key_layout.hpp"
 
+#include <algorithm>
+
 #include <chrono>
 
 #include "src/util/coding.hpp"
@@ -167,6 +169,49 @@ std::optional<SystemTime> decode_expiry_index_time(std::string_view key) {
   key.remove_prefix(8);
   if (!decode_actor_key_suffix(key)) return std::nullopt;
   return time_from_ordered(ordered);
+}
+
+namespace {
+
+ScanRange prefix_range(char tag, std::string prefix, std::string skip, std::size_t limit) {
+  ScanRange range;
+  range.tag = tag;
+  range.upper = prefix_successor(prefix);
+  range.seek = std::max(std::move(prefix), skip);
+  range.skip = std::move(skip);
+  range.limit = limit;
+  return range;
+}
+
+}  // namespace
+
+ScanRange scan_all_range(const std::optional<ActorKey>& start_after, std::size_t limit) {
+  return prefix_range(kPrimaryTag, std::string(1, kPrimaryTag), start_after ? primary_key(*start_after) : std::string(),
+                      limit);
+}
+
+ScanRange actor_type_range(std::string_view actor_type, const std::optional<ActorKey>& start_after,
+                           std::size_t limit) {
+  return prefix_range(kPrimaryTag, actor_type_prefix(actor_type),
+                      start_after ? primary_key(*start_after) : std::string(), limit);
+}
+
+ScanRange node_range(std::string_view node_id, const std::optional<ActorKey>& start_after, std::size_t limit) {
+  return prefix_range(kNodeIndexTag, node_index_prefix(node_id),
+                      start_after ? node_index_key(node_id, *start_after) : std::string(), limit);
+}
+
+ScanRange expiring_range(SystemTime before, std::size_t limit) {
+  ScanRange range;
+  range.tag = kExpiryIndexTag;
+  range.seek = std::string(1, kExpiryIndexTag);
+  range.upper = expiry_index_bound(before);
+  range.limit = limit;
+  return range;
+}
+
+std::optional<ActorKey> decode_index_key(char tag, std::string_view key) {
+  return tag == kNodeIndexTag ? decode_node_index_key(key) : decode_expiry_index_key(key);
 }
 
 }  // namespace orbit::codec

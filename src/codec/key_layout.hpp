@@ -14,6 +14,7 @@
 // Layout in src/codec/FORMAT.md.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,27 @@ std::string expiry_index_bound(SystemTime t);
 // The smallest key greater than every key starting with `prefix`; empty
 // (meaning "no upper bound") when `prefix` is empty or all 0xFF bytes.
 std::string prefix_successor(std::string_view prefix);
+
+// The key range one scan of the public API reads: keys from `seek` up to
+// `upper` (exclusive; empty = no bound) of the order `tag`, leaving out
+// `skip` (the start_after key of a paged scan; empty = none), at most
+// `limit` results (0 = all). Index orders ('N', 'E') name the primary key
+// of each result; the primary order holds the leases themselves.
+struct ScanRange {
+  char tag = kPrimaryTag;
+  std::string seek;
+  std::string skip;
+  std::string upper;
+  std::size_t limit = 0;
+};
+ScanRange scan_all_range(const std::optional<ActorKey>& start_after, std::size_t limit);
+ScanRange actor_type_range(std::string_view actor_type, const std::optional<ActorKey>& start_after,
+                           std::size_t limit);
+ScanRange node_range(std::string_view node_id, const std::optional<ActorKey>& start_after, std::size_t limit);
+// Expiry strictly before `before`, earliest first.
+ScanRange expiring_range(SystemTime before, std::size_t limit);
+// The key an index entry of `tag` names (nullopt when it does not decode).
+std::optional<ActorKey> decode_index_key(char tag, std::string_view key);
 
 // Back from keys to ActorKeys (nullopt when the bytes are not such a key).
 std::optional<ActorKey> decode_primary_key(std::string_view key);

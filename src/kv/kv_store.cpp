@@ -315,30 +315,27 @@ Task<Result<Lease>> KvStore::do_get(ActorKey key) {
   co_return decode_stored(primary, *value.value());
 }
 
-Task<Result<std::vector<Lease>>> KvStore::read_index(std::string seek, std::string skip, std::string upper,
-                                                     std::size_t limit, char tag) {
+Task<Result<std::vector<Lease>>> KvStore::read_range(codec::ScanRange range) {
   if (auto e = check_open()) co_return std::move(*e);
   ActiveOp active(*this);
   std::unique_ptr<KvView> v = view();
   // One extra entry when the first may be the skipped one.
-  const std::size_t want = limit == 0 ? 0 : limit + (skip.empty() ? 0 : 1);
-  auto entries = co_await v->range(std::move(seek), std::move(upper), want);
+  const std::size_t want = range.limit == 0 ? 0 : range.limit + (range.skip.empty() ? 0 : 1);
+  auto entries = co_await v->range(range.seek, range.upper, want);
   if (!entries) co_return std::move(entries).error();
 
   std::vector<Lease> out;
   for (KvPair& entry : entries.value()) {
-    if (!skip.empty() && entry.key == skip) continue;
-    if (limit != 0 && out.size() >= limit) break;
-    if (tag == codec::kPrimaryTag) {
+    if (!range.skip.empty() && entry.key == range.skip) continue;
+    if (range.limit != 0 && out.size() >= range.limit) break;
+    if (range.tag == codec::kPrimaryTag) {
       auto lease = decode_stored(entry.key, entry.value);
       if (!lease) co_return std::move(lease).error();
       out.push_back(std::move(lease).value());
       continue;
     }
-    auto key = tag == codec::kNodeIndexTag ? codec::decode_node_index_key(entry.key)
-                                           : codec::decode_expiry_index_key(entry.key);
-    if (!key)
-      co_return make_error(ErrorCode::Corruption, "index entry '" + entry.key + "' does not decode");
+    auto key = codec::decode_index_key(range.tag, entry.key);
+    if (!key) co_return make_error(ErrorCode::Corruption, "index entry '" + entry.key + "' does not decode");
     std::string primary = codec::primary_key(*key);
     auto value = co_await v->get(primary);
     if (!value) co_return std::move(value).error();
@@ -352,25 +349,20 @@ Task<Result<std::vector<Lease>>> KvStore::read_index(std::string seek, std::stri
   co_return out;
 }
 
+Task<Result<std::vector<Lease>>> KvStore::do_scan_all(ScanOptions options) {
+  return read_range(codec::scan_all_range(options.start_after, options.limit));
+}
+
 Task<Result<std::vector<Lease>>> KvStore::do_scan_by_actor_type(std::string actor_type, ScanOptions options) {
-  std::string prefix = codec::actor_type_prefix(actor_type);
-  std::string upper = codec::prefix_successor(prefix);
-  std::string skip = options.start_after ? codec::primary_key(*options.start_after) : std::string();
-  std::string seek = std::max(prefix, skip);
-  return read_index(std::move(seek), std::move(skip), std::move(upper), options.limit, codec::kPrimaryTag);
+  return read_range(codec::actor_type_range(actor_type, options.start_after, options.limit));
 }
 
 Task<Result<std::vector<Lease>>> KvStore::do_list_by_node(std::string node_id, ScanOptions options) {
-  std::string prefix = codec::node_index_prefix(node_id);
-  std::string upper = codec::prefix_successor(prefix);
-  std::string skip = options.start_after ? codec::node_index_key(node_id, *options.start_after) : std::string();
-  std::string seek = std::max(prefix, skip);
-  return read_index(std::move(seek), std::move(skip), std::move(upper), options.limit, codec::kNodeIndexTag);
+  return read_range(codec::node_range(node_id, options.start_after, options.limit));
 }
 
 Task<Result<std::vector<Lease>>> KvStore::do_list_expiring_before(SystemTime before, std::size_t limit) {
-  return read_index(std::string(1, codec::kExpiryIndexTag), std::string(), codec::expiry_index_bound(before), limit,
-                    codec::kExpiryIndexTag);
+  return read_range(codec::expiring_range(before, limit));
 }
 
 // ---- Maintenance ---------------------------------------------------------------
