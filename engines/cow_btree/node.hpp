@@ -1,8 +1,10 @@
 // Node: one immutable node of the copy-on-write B+ tree.
 //
-// A node is never changed once another node or a root points at it: updates
+// A node is never changed while more than one Tree can reach it: updates
 // build new nodes and share the untouched ones (structural sharing), so any
-// root a reader holds stays a consistent tree without locks.
+// root a reader holds stays a consistent tree without locks. (The writer's
+// Tree::insert_or_assign/remove change in place only nodes reachable from
+// its own root alone: see tree.cpp.)
 //
 // Leaf:   keys[i] -> values[i], keys strictly increasing.
 // Branch: children.size() == keys.size() + 1; every key in children[i] is

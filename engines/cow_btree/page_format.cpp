@@ -32,6 +32,16 @@ std::uint32_t pages_needed(const Node& node, std::size_t page_size) {
 }
 
 std::string encode_node(const Node& node, std::uint64_t page_id, std::size_t page_size) {
+  std::vector<PageRef> refs;
+  if (!node.leaf) {
+    refs.reserve(node.children.size());
+    for (const auto& child : node.children) refs.push_back(child->disk);
+  }
+  return encode_node_with_children(node, refs, page_id, page_size);
+}
+
+std::string encode_node_with_children(const Node& node, std::span<const PageRef> children, std::uint64_t page_id,
+                                      std::size_t page_size) {
   std::uint32_t pages = pages_needed(node, page_size);
   std::string out;
   out.reserve(pages * page_size);
@@ -50,10 +60,10 @@ std::string encode_node(const Node& node, std::uint64_t page_id, std::size_t pag
       coding::put_length_prefixed(out, node.values[i]);
     }
   } else {
-    for (const auto& child : node.children) {
-      coding::put_fixed64(out, child->disk.page_id);
-      coding::put_fixed32(out, child->disk.page_count);
-      coding::put_fixed32(out, child->disk.checksum);
+    for (const PageRef& child : children) {
+      coding::put_fixed64(out, child.page_id);
+      coding::put_fixed32(out, child.page_count);
+      coding::put_fixed32(out, child.checksum);
     }
     for (const auto& k : node.keys) coding::put_length_prefixed(out, k);
   }

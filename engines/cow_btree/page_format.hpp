@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,11 @@ std::uint32_t pages_needed(const Node& node, std::size_t page_size);
 // Returns pages_needed(node, page_size) * page_size bytes; the checksum of the
 // run (what the parent must record) is decode_fixed32 of its first 4 bytes.
 std::string encode_node(const Node& node, std::uint64_t page_id, std::size_t page_size);
+// The same with the children's references given (one per child, in order)
+// instead of read from their `disk` fields: writes a tree into another file
+// (snapshots) without touching the nodes.
+std::string encode_node_with_children(const Node& node, std::span<const PageRef> children, std::uint64_t page_id,
+                                      std::size_t page_size);
 
 struct DecodedNode {
   Node node;                     // children left null: the pager loads them

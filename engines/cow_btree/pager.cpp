@@ -4,6 +4,7 @@
 // txn & 1, datasync. Open = read both slots, take the newest valid, load.
 #include "engines/cow_btree/pager.hpp"
 
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <unordered_set>
@@ -19,14 +20,17 @@ namespace {
 constexpr std::uint32_t kFreeListMagic = 0x4C46424Fu;  // "OBFL"
 constexpr std::size_t kMaxDepth = 64;
 
-// Free-list run: header like a node run (kind 3), body = varint page ids.
-std::string encode_free_list(const std::set<std::uint64_t>& pages, std::uint64_t page_id, std::size_t page_size,
-                             std::uint32_t* page_count) {
+// Free-list run: header like a node run (kind 3), body = one varint per
+// listed page: (page_id << 1) | recent, where recent marks a page freed by the
+// commit that wrote this list (see pager.hpp: not reusable until the commit
+// after next).
+// The run is exactly `count` pages (the reservation; zero padding after the body).
+std::string encode_free_list(const std::set<std::uint64_t>& pages, const std::set<std::uint64_t>& recent,
+                             std::uint64_t page_id, std::size_t page_size, std::uint32_t count) {
   std::string body;
-  for (std::uint64_t p : pages) coding::put_varint64(body, p);
-  std::size_t total = kNodeHeaderSize + body.size();
-  std::uint32_t count = static_cast<std::uint32_t>((total + page_size - 1) / page_size);
-  if (page_count != nullptr) *page_count = count;
+  for (std::uint64_t p : pages) coding::put_varint64(body, p << 1);
+  for (std::uint64_t p : recent) coding::put_varint64(body, (p << 1) | 1);
+  assert(kNodeHeaderSize + body.size() <= static_cast<std::size_t>(count) * page_size);
   std::string out;
   coding::put_fixed32(out, 0);
   coding::put_fixed32(out, kFreeListMagic);
@@ -35,7 +39,7 @@ std::string encode_free_list(const std::set<std::uint64_t>& pages, std::uint64_t
   coding::put_fixed16(out, 0);
   coding::put_fixed32(out, count);
   coding::put_fixed64(out, page_id);
-  coding::put_fixed32(out, static_cast<std::uint32_t>(pages.size()));
+  coding::put_fixed32(out, static_cast<std::uint32_t>(pages.size() + recent.size()));
   coding::put_fixed32(out, static_cast<std::uint32_t>(body.size()));
   out += body;
   out.resize(static_cast<std::size_t>(count) * page_size, '\0');
@@ -44,7 +48,7 @@ std::string encode_free_list(const std::set<std::uint64_t>& pages, std::uint64_t
 }
 
 std::uint32_t free_list_pages(std::size_t entries, std::size_t page_size) {
-  std::size_t total = kNodeHeaderSize + entries * 10;  // varint of a u64 is at most 10 bytes
+  std::size_t total = kNodeHeaderSize + entries * 10;  // varint of (page << 1) | 1 is at most 10 bytes
   return static_cast<std::uint32_t>((total + page_size - 1) / page_size);
 }
 
@@ -68,9 +72,11 @@ void collect_unshared(const NodePtr& node, const std::unordered_set<const Node*>
 
 Error Pager::io_error(const char* what, int err, std::uint64_t offset) {
   failed_ = true;
-  return make_error(err == ENOSPC ? ErrorCode::NoSpace : ErrorCode::IOError,
-                    std::string("cow_btree page file ") + options_.path + " offset " + std::to_string(offset) + ": " +
-                        what + ": " + std::strerror(err));
+  Error error = make_error(err == ENOSPC ? ErrorCode::NoSpace : ErrorCode::IOError,
+                           std::string("cow_btree page file ") + options_.path + " offset " + std::to_string(offset) +
+                               ": " + what + ": " + std::strerror(err));
+  if (failure_.empty()) failure_ = error.message;
+  return error;
 }
 
 Task<Result<std::unique_ptr<Pager>>> Pager::open(io::FileSystem& fs, PagerOptions options) {
@@ -86,6 +92,7 @@ Task<Result<std::string>> Pager::read_run(std::uint64_t page_id, std::uint32_t p
   auto read = co_await file_->read_at(std::as_writable_bytes(std::span(run.data(), run.size())), offset);
   if (!read.ok()) co_return io_error("read", read.error(), offset);
   run.resize(read.value());
+  bytes_read_ += run.size();
   co_return run;
 }
 
@@ -93,6 +100,7 @@ Task<Result<void>> Pager::write_run(const std::string& run, std::uint64_t page_i
   std::uint64_t offset = page_id * meta_.page_size;
   auto wrote = co_await file_->write_at(std::as_bytes(std::span(run.data(), run.size())), offset);
   if (!wrote.ok()) co_return io_error("write", wrote.error(), offset);
+  bytes_written_ += run.size();
   co_return Result<void>::success();
 }
 
@@ -115,39 +123,83 @@ Task<Result<NodePtr>> Pager::load_node(PageRef ref, std::size_t depth) {
   co_return NodePtr(std::move(node));
 }
 
+Task<Result<void>> Pager::create() {
+  // A new page file is built under a temporary name and renamed into place
+  // only once its first meta is durable: a crash while creating leaves no
+  // page file (a new store next time), never a file without a valid meta.
+  const std::string temp = options_.path + ".new";
+  if (fs_.exists(temp)) {
+    auto removed = co_await fs_.remove(temp);
+    if (!removed.ok()) co_return io_error("remove leftover .new file", removed.error(), 0);
+  }
+  io::OpenOptions create = io::OpenOptions::read_write_create();
+  create.truncate = true;
+  auto opened = co_await fs_.open(temp, create);
+  if (!opened.ok()) co_return io_error("create", opened.error(), 0);
+  file_ = std::move(opened.value());
+  meta_ = Meta{};
+  meta_.page_size = options_.page_size;
+  meta_.max_keys_per_node = static_cast<std::uint32_t>(options_.max_keys_per_node);
+  tree_ = Tree(options_.max_keys_per_node);
+  auto first = co_await commit(tree_, 0);  // txn 1 in slot 1; slot 0 stays zero
+  if (!first.ok()) co_return first;
+  (void)co_await file_->close();
+  file_.reset();
+  auto renamed = co_await fs_.rename(temp, options_.path);
+  if (!renamed.ok()) co_return io_error("rename .new into place", renamed.error(), 0);
+  std::string dir = options_.path.substr(0, options_.path.find_last_of('/') + 1);
+  if (dir.empty()) dir = ".";
+  auto dir_synced = co_await fs_.sync_dir(dir);
+  if (!dir_synced.ok()) co_return io_error("sync_dir", dir_synced.error(), 0);
+  auto reopened = co_await fs_.open(options_.path, io::OpenOptions::read_write_create());
+  if (!reopened.ok()) co_return io_error("open", reopened.error(), 0);
+  file_ = std::move(reopened.value());
+  created_ = true;
+  co_return Result<void>::success();
+}
+
 Task<Result<void>> Pager::load() {
-  auto opened = co_await fs_.open(options_.path, io::OpenOptions::read_write_create());
+  const bool present = fs_.exists(options_.path);
+  if (options_.read_only && !present) {
+    co_return make_error(ErrorCode::NotFound, "cow_btree page file " + options_.path + " does not exist");
+  }
+  if (!present && !options_.read_only) co_return co_await create();
+  auto opened = co_await fs_.open(options_.path, options_.read_only ? io::OpenOptions::read_only()
+                                                                   : io::OpenOptions::read_write_create());
   if (!opened.ok()) co_return io_error("open", opened.error(), 0);
   file_ = std::move(opened.value());
   auto size = file_->size();
   if (!size.ok()) co_return io_error("fstat", size.error(), 0);
+  file_bytes_ = size.value();
   meta_.page_size = options_.page_size;
-  if (size.value() == 0) {
-    // A new file: commit an empty tree as txn 1 (slot 1), leaving slot 0 zero.
-    meta_.max_keys_per_node = static_cast<std::uint32_t>(options_.max_keys_per_node);
-    tree_ = Tree(options_.max_keys_per_node);
-    auto first = co_await commit(tree_, 0);
-    if (!first.ok()) co_return first;
-    // The file's directory entry must be durable too.
-    std::string dir = options_.path.substr(0, options_.path.find_last_of('/') + 1);
-    if (dir.empty()) dir = ".";
-    auto dir_synced = co_await fs_.sync_dir(dir);
-    if (!dir_synced.ok()) co_return io_error("sync_dir", dir_synced.error(), 0);
-    co_return Result<void>::success();
+  if (size.value() == 0 && !options_.read_only) {
+    // Only a store created before pages were built under a temporary name
+    // can have an empty page file: nothing was ever committed in it.
+    file_.reset();
+    co_return co_await create();
   }
   auto slot0_run = co_await read_run(0, 1);
   if (!slot0_run.ok()) co_return std::move(slot0_run).error();
-  std::optional<Meta> slot0 = decode_meta(slot0_run.value());
+  std::optional<Meta> slot0 = decode_meta(slot0_run.value(), &slot_problems_[0]);
   if (slot0) meta_.page_size = slot0->page_size;
   auto slot1_run = co_await read_run(1, 1);
   if (!slot1_run.ok()) co_return std::move(slot1_run).error();
-  std::optional<Meta> slot1 = decode_meta(slot1_run.value());
+  std::optional<Meta> slot1 = decode_meta(slot1_run.value(), &slot_problems_[1]);
+  slots_[0] = slot0;
+  slots_[1] = slot1;
   std::optional<Meta> newest = pick_newest(slot0, slot1);
   if (!newest) {
-    co_return make_error(ErrorCode::Corruption,
-                         "cow_btree page file " + options_.path + " offset 0: neither meta slot is valid");
+    co_return make_error(ErrorCode::Corruption, "cow_btree page file " + options_.path +
+                                                    " offset 0: neither meta slot is valid (slot 0: " +
+                                                    slot_problems_[0] + "; slot 1: " + slot_problems_[1] + ")");
   }
   meta_ = *newest;
+  if (file_bytes_ < meta_.page_count * meta_.page_size) {
+    co_return make_error(ErrorCode::Corruption,
+                         "cow_btree page file " + options_.path + " offset " + std::to_string(file_bytes_) +
+                             ": file ends before the " + std::to_string(meta_.page_count) +
+                             " pages its meta (txn " + std::to_string(meta_.txn_id) + ") names");
+  }
   auto root = co_await load_node(meta_.root, 0);
   if (!root.ok()) co_return std::move(root).error();
   tree_ = Tree(std::move(root.value()), meta_.max_keys_per_node, meta_.entry_count);
@@ -166,15 +218,25 @@ Task<Result<void>> Pager::load() {
         coding::decode_fixed32(bytes.data() + 4) != kFreeListMagic) {
       co_return bad("free-list run fails its checksum");
     }
+    bytes_read_ += bytes.size();
     std::uint32_t count = coding::decode_fixed32(bytes.data() + 24);
     std::uint32_t body = coding::decode_fixed32(bytes.data() + 28);
     if (body > bytes.size() - kNodeHeaderSize) co_return bad("free-list body longer than its pages");
     coding::Reader in(bytes.substr(kNodeHeaderSize, body));
     for (std::uint32_t i = 0; i < count; ++i) {
-      std::uint64_t page = 0;
-      if (!in.get_varint64(page) || page < 2 || page >= meta_.page_count) co_return bad("bad free-list entry");
-      free_.insert(page);  // no reader exists yet: everything freed is free
+      std::uint64_t entry = 0;
+      if (!in.get_varint64(entry)) co_return bad("short free-list entry");
+      const std::uint64_t page = entry >> 1;
+      if (page < 2 || page >= meta_.page_count) co_return bad("free-list entry outside the file");
+      // Freed by the commit that wrote this list: the other meta slot's tree
+      // may still reach it, so it waits for the commit after next.
+      if ((entry & 1) != 0) {
+        pending_.insert(page);
+      } else {
+        free_.insert(page);
+      }
     }
+    if (in.remaining() != 0) co_return bad("trailing bytes in the free-list body");
   }
   co_return Result<void>::success();
 }
@@ -201,15 +263,20 @@ std::uint64_t Pager::allocate(std::uint32_t pages) {
 }
 
 Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
+  if (options_.read_only) {
+    co_return make_error(ErrorCode::InvalidArgument,
+                         "cow_btree page file " + options_.path + " is open read-only; nothing can be committed");
+  }
   if (failed_) {
-    co_return make_error(ErrorCode::Unavailable,
-                         "cow_btree page file " + options_.path + ": an earlier I/O error stopped commits; reopen");
+    co_return make_error(ErrorCode::Unavailable, "cow_btree page file " + options_.path +
+                                                     ": an earlier I/O error stopped commits (" + failure_ +
+                                                     "); reopen the store");
   }
   Meta next = meta_;
   const Meta previous = meta_;
-  // Pages freed by the previous commit may be reused now (see pager.hpp).
-  free_.insert(pending_.begin(), pending_.end());
-  pending_.clear();
+  // Pages this commit frees: reachable from the previous tree, which the
+  // other meta slot keeps naming until the next commit overwrites it.
+  std::set<std::uint64_t> freed_now;
 
   std::vector<const Node*> fresh;
   std::unordered_set<const Node*> shared;
@@ -227,18 +294,16 @@ Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
     runs.emplace_back(std::move(run), page);
   }
   for (const PageRef& ref : dropped) {
-    for (std::uint64_t p = ref.page_id; p < ref.page_id + ref.page_count; ++p) pending_.insert(p);
+    for (std::uint64_t p = ref.page_id; p < ref.page_id + ref.page_count; ++p) freed_now.insert(p);
   }
   // Reserve the free-list run for the list as it stands (an upper bound:
-  // taking the run from the free set only shrinks the list), then encode.
-  std::uint32_t reserved = free_list_pages(free_.size() + pending_.size(), meta_.page_size);
-  std::uint64_t list_page = allocate(reserved);
+  // taking the run from the free set only shrinks the list), then encode it
+  // into exactly the reserved pages.
+  std::uint32_t list_pages = free_list_pages(free_.size() + pending_.size() + freed_now.size(), meta_.page_size);
+  std::uint64_t list_page = allocate(list_pages);
   std::set<std::uint64_t> listed = free_;
   listed.insert(pending_.begin(), pending_.end());
-  std::uint32_t list_pages = 0;
-  std::string list_run = encode_free_list(listed, list_page, meta_.page_size, &list_pages);
-  // The unused tail of the reservation is free from the next commit on.
-  for (std::uint64_t p = list_page + list_pages; p < list_page + reserved; ++p) pending_.insert(p);
+  std::string list_run = encode_free_list(listed, freed_now, list_page, meta_.page_size, list_pages);
   next.free_list = PageRef{list_page, list_pages, coding::decode_fixed32(list_run.data())};
   runs.emplace_back(std::move(list_run), list_page);
 
@@ -263,6 +328,11 @@ Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
   if (!meta_synced.ok()) co_return io_error("datasync", meta_synced.error(), slot * meta_.page_size);
   meta_ = next;
   tree_ = std::move(tree);
+  // Pages freed by the previous commit were reachable only from the tree
+  // whose slot this commit just overwrote: reusable from now on.
+  free_.insert(pending_.begin(), pending_.end());
+  pending_ = std::move(freed_now);
+  ++commits_;
   co_return Result<void>::success();
 }
 

@@ -9,9 +9,15 @@
 // is open time and memory proportional to the tree.
 //
 // Page reuse: a page freed by commit N (reachable from tree N-1, not from N)
-// is reused from commit N+1 on: that commit's meta overwrites slot (N+1)&1,
-// which named tree N-1, while slot N&1 keeps naming tree N. On-disk snapshots
-// that read the page file later must pin older trees (not built yet).
+// is reused only once commit N+1 is durable: until then meta slot (N+1)&1
+// still names tree N-1, so both slots always name intact trees (a fallback
+// to the older slot finds every page it references). The on-disk free list
+// marks the pages its own commit freed ("recent"), so a reopen keeps that
+// delay. Snapshots are separate files (snapshot.hpp) and pin nothing here.
+//
+// Creation: a new page file is written as <path>.new and renamed into place
+// once its first meta is durable, so an existing page file always has a
+// valid meta (a crash while creating leaves a new store, not Corruption).
 //
 // Threading: one Pager per page file; its coroutines run on the FileSystem's
 // runtime loop, one at a time. After any I/O error the pager refuses further
@@ -20,6 +26,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -34,6 +41,8 @@ struct PagerOptions {
   std::string path;               // the page file
   std::uint32_t page_size = 4096;  // for a new file; an existing file's meta wins
   std::size_t max_keys_per_node = kDefaultMaxKeysPerNode;  // for a new file
+  // Never create, write or commit (verify, snapshots): a missing file is NotFound.
+  bool read_only = false;
 };
 
 class Pager {
@@ -48,11 +57,30 @@ class Pager {
   const Tree& tree() const noexcept { return tree_; }
   const Meta& meta() const noexcept { return meta_; }
   std::size_t free_page_count() const noexcept { return free_.size() + pending_.size(); }
+  // Every page the free list names (reusable now, and freed by the last commit).
+  std::set<std::uint64_t> listed_free_pages() const {
+    std::set<std::uint64_t> out = free_;
+    out.insert(pending_.begin(), pending_.end());
+    return out;
+  }
+  // This open made the file (it did not exist).
+  bool created() const noexcept { return created_; }
+  // Both slots as read at open (nullopt: invalid, `slot_problem` says why).
+  const std::optional<Meta>& slot(int i) const noexcept { return slots_[i]; }
+  const std::string& slot_problem(int i) const noexcept { return slot_problems_[i]; }
+  std::uint64_t file_bytes_at_open() const noexcept { return file_bytes_; }
+  std::uint64_t bytes_written() const noexcept { return bytes_written_; }
+  std::uint64_t bytes_read() const noexcept { return bytes_read_; }
+  std::uint64_t commits() const noexcept { return commits_; }
+  // Set after an I/O error: commits are refused until reopened.
+  bool failed() const noexcept { return failed_; }
+  const std::string& failure() const noexcept { return failure_; }
 
   Pager(io::FileSystem& fs, PagerOptions options) : fs_(fs), options_(std::move(options)) {}
 
  private:
   Task<Result<void>> load();
+  Task<Result<void>> create();
   Task<Result<NodePtr>> load_node(PageRef ref, std::size_t depth);
   Task<Result<std::string>> read_run(std::uint64_t page_id, std::uint32_t page_count);
   Task<Result<void>> write_run(const std::string& run, std::uint64_t page_id);
@@ -65,8 +93,16 @@ class Pager {
   Tree tree_;
   Meta meta_;
   std::set<std::uint64_t> free_;     // reusable now
-  std::set<std::uint64_t> pending_;  // freed by the last commit: reusable from the next
+  std::set<std::uint64_t> pending_;  // freed by the last commit: reusable once the next is durable
   bool failed_ = false;
+  std::string failure_;
+  bool created_ = false;
+  std::optional<Meta> slots_[2];
+  std::string slot_problems_[2];
+  std::uint64_t file_bytes_ = 0;
+  std::uint64_t bytes_written_ = 0;
+  std::uint64_t bytes_read_ = 0;
+  std::uint64_t commits_ = 0;
 };
 
 }  // namespace orbit::cow_btree

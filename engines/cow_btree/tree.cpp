@@ -159,6 +159,92 @@ NodePtr erase_from(const Node& node, std::string_view key, std::size_t max_keys)
   return copy;
 }
 
+// ---- In-place updates --------------------------------------------------------
+//
+// A node may be changed in place only when no other Tree can reach it: its
+// pointer is held once (use_count 1), by a parent that is itself held once,
+// up to a root held only by the Tree being updated. Any reader's Tree, an
+// iterator, the pager's committed tree or a checkpoint in progress holds an
+// extra reference somewhere on the path, and from that node down the update
+// copies instead. A node written to disk is always shared with the
+// committed tree, and is never changed in place either way (checked too).
+
+MutableNode own(const NodePtr& node) {
+  if (node.use_count() == 1 && !node->disk.on_disk()) return std::const_pointer_cast<Node>(node);
+  return copy_of(*node);
+}
+
+struct Split {
+  std::optional<std::string> separator;
+  NodePtr right;
+};
+
+Split split_in_place(Node& node, std::size_t max_keys) {
+  if (node.keys.size() <= max_keys) return {};
+  auto right = std::make_shared<Node>();
+  right->leaf = node.leaf;
+  Split out;
+  std::size_t mid = node.keys.size() / 2;
+  if (node.leaf) {
+    right->keys = tail(node.keys, mid);
+    right->values = tail(node.values, mid);
+    out.separator = right->keys.front();
+  } else {
+    right->keys = tail(node.keys, mid + 1);
+    out.separator = std::move(node.keys[mid]);
+    node.keys.resize(mid);
+    right->children = tail(node.children, mid + 1);
+  }
+  out.right = std::move(right);
+  return out;
+}
+
+Split insert_in_place(NodePtr& slot, std::string& key, std::string& value, std::size_t max_keys, bool& inserted) {
+  MutableNode node = own(slot);
+  if (node->leaf) {
+    std::size_t i = leaf_lower_bound(*node, key);
+    if (i < node->keys.size() && node->keys[i] == key) {
+      node->values[i] = std::move(value);
+      inserted = false;
+    } else {
+      node->keys.insert(node->keys.begin() + static_cast<std::ptrdiff_t>(i), std::move(key));
+      node->values.insert(node->values.begin() + static_cast<std::ptrdiff_t>(i), std::move(value));
+      inserted = true;
+    }
+  } else {
+    std::size_t i = child_index(*node, key);
+    Split below = insert_in_place(node->children[i], key, value, max_keys, inserted);
+    if (below.separator) {
+      node->keys.insert(node->keys.begin() + static_cast<std::ptrdiff_t>(i), std::move(*below.separator));
+      node->children.insert(node->children.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(below.right));
+    }
+  }
+  Split out = split_in_place(*node, max_keys);
+  slot = std::move(node);
+  return out;
+}
+
+bool contains(const Node* node, std::string_view key) {
+  while (!node->leaf) node = node->children[child_index(*node, key)].get();
+  std::size_t i = leaf_lower_bound(*node, key);
+  return i < node->keys.size() && node->keys[i] == key;
+}
+
+// REQUIRES: the key is present below `slot`.
+void erase_in_place(NodePtr& slot, std::string_view key, std::size_t max_keys) {
+  MutableNode node = own(slot);
+  if (node->leaf) {
+    std::size_t i = leaf_lower_bound(*node, key);
+    node->keys.erase(node->keys.begin() + static_cast<std::ptrdiff_t>(i));
+    node->values.erase(node->values.begin() + static_cast<std::ptrdiff_t>(i));
+  } else {
+    std::size_t i = child_index(*node, key);
+    erase_in_place(node->children[i], key, max_keys);
+    if (node->children[i]->keys.size() < max_keys / 2) rebalance_child(*node, i, max_keys);
+  }
+  slot = std::move(node);
+}
+
 }  // namespace
 
 // ---- TreeIterator -----------------------------------------------------------
@@ -235,6 +321,31 @@ Tree Tree::erase(std::string_view key, bool* erased) const {
   // A branch root left with one child hands the root to that child.
   while (!root->leaf && root->keys.empty()) root = root->children.front();
   return Tree(std::move(root), max_keys_, size_ - 1);
+}
+
+void Tree::insert_or_assign(std::string key, std::string value, bool* inserted) {
+  bool was_new = false;
+  Split out = insert_in_place(root_, key, value, max_keys_, was_new);
+  if (out.separator) {
+    auto grown = std::make_shared<Node>();
+    grown->leaf = false;
+    grown->keys.push_back(std::move(*out.separator));
+    grown->children = {std::move(root_), std::move(out.right)};
+    root_ = std::move(grown);
+  }
+  if (was_new) ++size_;
+  if (inserted != nullptr) *inserted = was_new;
+}
+
+bool Tree::remove(std::string_view key) {
+  if (!contains(root_.get(), key)) return false;
+  erase_in_place(root_, key, max_keys_);
+  while (!root_->leaf && root_->keys.empty()) {
+    NodePtr only = root_->children.front();
+    root_ = std::move(only);
+  }
+  --size_;
+  return true;
 }
 
 TreeIterator Tree::begin() const {

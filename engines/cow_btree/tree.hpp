@@ -2,7 +2,8 @@
 // values, ordered by bytewise key comparison (the order of src/codec/key_layout).
 //
 // Every update returns a new Tree and leaves the old one unchanged: the
-// leaf-to-root path is copied and every other node is shared. A Tree is a
+// leaf-to-root path is copied and every other node is shared (the in-place
+// variants below copy only the nodes another Tree can still reach). A Tree is a
 // value (a root pointer, the fan-out bound and the entry count): copying it is
 // O(1), and a copy held by a reader is a consistent snapshot that no later
 // update can change. Trees may be read from any number of threads at once;
@@ -62,6 +63,14 @@ class Tree {
   Tree upsert(std::string key, std::string value, bool* inserted = nullptr) const;
   // Removes the key if present; `erased`, when given, says whether it was.
   Tree erase(std::string_view key, bool* erased = nullptr) const;
+
+  // The same two updates applied to this Tree itself: nodes no other Tree
+  // (reader, iterator, the pager's committed tree) can reach are changed in
+  // place, shared ones are copied as upsert()/erase() copy them. Every other
+  // Tree value keeps seeing exactly what it saw. The single writer's fast
+  // path: a run of updates between two snapshots copies each node once.
+  void insert_or_assign(std::string key, std::string value, bool* inserted = nullptr);
+  bool remove(std::string_view key);  // true if the key was present
 
   TreeIterator begin() const;
   // First entry with key >= `key`.

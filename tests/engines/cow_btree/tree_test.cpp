@@ -148,6 +148,66 @@ TEST_P(TreeSizes, OldVersionsNeverChange) {
   for (const auto& [version, expected] : versions) expect_same(version, expected);
 }
 
+// The writer's in-place updates: same results as std::map, invariants after
+// every step (splits and merges at every node size), and every version a
+// reader took (a Tree copy, an iterator) keeps exactly its contents while
+// the writer goes on changing nodes no reader can reach.
+TEST_P(TreeSizes, InPlaceUpdatesMatchStdMapAndNeverChangeReaders) {
+  const std::size_t max_keys = GetParam();
+  std::mt19937_64 rng(1234 + max_keys);
+  Tree tree(max_keys);
+  std::map<std::string, std::string> model;
+  struct Reader {
+    Tree version;
+    std::map<std::string, std::string> expected;
+  };
+  std::vector<Reader> readers;
+  const int steps = max_keys >= 1024 ? 12000 : 6000;
+  for (int step = 0; step < steps; ++step) {
+    const std::string key = key_of(rng() % 1500);
+    if (rng() % 3 == 0) {
+      const bool present = model.erase(key) != 0;
+      ASSERT_EQ(tree.remove(key), present) << key;
+    } else {
+      const std::string value = "v" + std::to_string(step);
+      bool inserted = false;
+      const bool fresh = model.count(key) == 0;
+      tree.insert_or_assign(key, value, &inserted);
+      ASSERT_EQ(inserted, fresh);
+      model[key] = value;
+    }
+    if (step % 97 == 0) {
+      ASSERT_EQ(tree.check_invariants(), "") << "step " << step;
+    }
+    if (step % 500 == 0) readers.push_back({tree, model});
+  }
+  expect_same(tree, model);
+  for (const Reader& r : readers) expect_same(r.version, r.expected);
+  // Empty it completely: merges down to a lone leaf root.
+  for (const auto& [k, v] : std::map<std::string, std::string>(model)) ASSERT_TRUE(tree.remove(k));
+  EXPECT_EQ(tree.size(), 0u);
+  EXPECT_EQ(tree.height(), 1u);
+  EXPECT_EQ(tree.check_invariants(), "");
+  for (const Reader& r : readers) expect_same(r.version, r.expected);
+}
+
+TEST(Tree, InPlaceUpdateCopiesOnlyWhatAReaderShares) {
+  Tree tree(4);
+  for (int i = 0; i < 200; ++i) tree.insert_or_assign(key_of(static_cast<std::uint64_t>(i)), "a");
+  const Node* root_before = tree.root().get();
+  tree.insert_or_assign(key_of(5), "b");
+  EXPECT_EQ(tree.root().get(), root_before) << "no reader: the root is changed in place";
+  const Tree reader = tree;
+  auto it = reader.seek(key_of(5));
+  tree.insert_or_assign(key_of(5), "c");
+  EXPECT_NE(tree.root().get(), root_before) << "a reader holds the root: it is copied";
+  EXPECT_EQ(reader.root().get(), root_before);
+  ASSERT_TRUE(it.valid());
+  EXPECT_EQ(it.value(), "b");
+  EXPECT_EQ(*reader.get(key_of(5)), "b");
+  EXPECT_EQ(*tree.get(key_of(5)), "c");
+}
+
 INSTANTIATE_TEST_SUITE_P(NodeSizes, TreeSizes, ::testing::Values(4, 5, 16, 64, 4096));
 
 TEST(Tree, UpdateSharesUntouchedSubtrees) {
