@@ -373,4 +373,22 @@ IoResult<std::vector<std::string>> FaultFileSystem::list_dir(const std::string& 
 bool FaultFileSystem::exists(const std::string& path) { return shared_->base.exists(path); }
 IoResult<std::uint64_t> FaultFileSystem::file_size(const std::string& path) { return shared_->base.file_size(path); }
 
+std::string_view to_string(FaultOp op) noexcept {
+  switch (op) {
+    case FaultOp::Open: return "Open";
+    case FaultOp::Read: return "Read";
+    case FaultOp::Write: return "Write";
+    case FaultOp::DataSync: return "DataSync";
+    case FaultOp::Sync: return "Sync";
+    case FaultOp::Allocate: return "Allocate";
+    case FaultOp::Truncate: return "Truncate";
+    case FaultOp::Close: return "Close";
+    case FaultOp::Rename: return "Rename";
+    case FaultOp::Remove: return "Remove";
+    case FaultOp::SyncDir: return "SyncDir";
+    case FaultOp::Any: return "Any";
+  }
+  return "?";
+}
+
 }  // namespace orbit::io::testing

@@ -34,6 +34,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "io/file_system.hpp"
@@ -55,6 +56,8 @@ enum class FaultOp : std::uint8_t {
   Any,       // matches every kind above (for fail rules and total counts)
 };
 inline constexpr std::size_t kFaultOpKinds = static_cast<std::size_t>(FaultOp::Any);
+// "Open", "Write", ... "Any".
+std::string_view to_string(FaultOp op) noexcept;
 
 struct CrashOptions {
   // Keep a random prefix (0..all) of each file's unsynced writes, chosen from
@@ -81,6 +84,8 @@ class FaultFileSystem final : public FileSystem {
 
   // ---- Counters -----------------------------------------------------------
   std::uint64_t count(FaultOp kind) const;  // calls seen (including failed ones); Any = all
+  // count() of every kind, indexed by FaultOp (the last is Any).
+  using Counts = std::array<std::uint64_t, kFaultOpKinds + 1>;
   void reset_counts();
 
   // ---- Power loss -----------------------------------------------------------

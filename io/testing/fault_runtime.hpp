@@ -22,8 +22,9 @@ class FaultRuntime final : public Runtime {
  public:
   FaultRuntime(std::unique_ptr<Runtime> inner, std::uint64_t seed)
       : inner_(std::move(inner)), faults_(std::make_unique<FaultFileSystem>(inner_->fs(), seed)) {}
-  // The FaultFileSystem's coroutines must end before the runtime stops.
-  ~FaultRuntime() override = default;
+  // The real runtime goes first: its destructor waits for spawned tasks,
+  // which may still be using the FaultFileSystem.
+  ~FaultRuntime() override { inner_.reset(); }
 
   static IoResult<std::unique_ptr<FaultRuntime>> create(RuntimeOptions options, std::uint64_t seed,
                                                         std::string* why = nullptr) {
@@ -49,7 +50,7 @@ class FaultRuntime final : public Runtime {
   }
 
  private:
-  std::unique_ptr<Runtime> inner_;  // destroyed last: it waits for spawned tasks
+  std::unique_ptr<Runtime> inner_;
   std::unique_ptr<FaultFileSystem> faults_;
 };
 

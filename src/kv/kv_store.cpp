@@ -91,12 +91,13 @@ void KvStore::close_in_destructor() noexcept {
     return;
   }
   // Destroyed on its own loop thread without close(): nothing can be awaited
-  // here. Every acknowledged write is already in the log (durable mode); the
-  // log's background work may still reference it, so it is left to the
-  // process rather than destroyed under that work.
+  // here. The log is closed by a task of its own (ProviderBase's destructor
+  // then lets another thread wait for it before the runtime goes).
   closed_ = true;
-  (void)wal_.release();
+  if (wal_) runtime().spawn(close_detached(std::move(wal_)));
 }
+
+Task<void> KvStore::close_detached(std::unique_ptr<wal::Wal> wal) { (void)co_await wal->close(); }
 
 std::optional<Error> KvStore::check_open() const {
   if (closed_)
@@ -125,6 +126,9 @@ Task<Result<void>> KvStore::open_log(wal::WalOptions options, std::uint64_t appl
     return replay_entry(lsn, payload);
   });
   if (!replayed) {
+    // No background work of the log may outlive a failed open.
+    (void)co_await wal_->close();
+    wal_.reset();
     Error error = std::move(replayed).error();
     error.message = "replay the " + engine_name_ + " store's log in '" + config_.data_dir + "': " + error.message;
     co_return error;

@@ -145,6 +145,7 @@ class KvStore : public ProviderBase {
   Task<Result<std::vector<Lease>>> read_range(codec::ScanRange range);
   Task<void> wait_until_idle();
   Result<void> replay_entry(std::uint64_t lsn, std::string_view payload);
+  static Task<void> close_detached(std::unique_ptr<wal::Wal> wal);
 
   PersistenceConfig config_;
   std::string engine_name_;

@@ -1,5 +1,7 @@
 #include "src/provider/provider_base.hpp"
 
+#include <thread>
+
 #include "src/provider/lease_rules.hpp"
 
 namespace orbit {
@@ -22,7 +24,14 @@ Result<T> with_metrics(Result<T> result, const PersistenceMetrics& metrics) {
 }  // namespace
 
 ProviderBase::ProviderBase(std::unique_ptr<io::Runtime> runtime) : runtime_(std::move(runtime)) {}
-ProviderBase::~ProviderBase() = default;
+ProviderBase::~ProviderBase() {
+  // Destroyed on its own loop thread (a failed open that hopped onto the
+  // loop, or a user's coroutine dropping the store): the runtime cannot
+  // join its own thread, and tasks still running on it (a log being closed)
+  // need its file system. Let another thread wait for them and destroy it.
+  if (runtime_ && runtime_->on_loop_thread())
+    std::thread([runtime = std::move(runtime_)]() mutable { runtime.reset(); }).detach();
+}
 
 Task<Result<std::optional<Lease>>> ProviderBase::read_current(ActorKey key, PersistenceMetrics& metrics) {
   auto got = co_await do_get(std::move(key));

@@ -6,7 +6,7 @@
 // Every point of a sweep is a whole open-workload-crash-reopen cycle. The
 // sweep is dense (every file operation) up to ORBIT_SWEEP_DENSE (default:
 // all), then every ORBIT_SWEEP_STRIDE-th (default 1); CI=true sweeps the
-// first 150 densely and every 7th after that.
+// first 48 (of each kind) densely and every 4th after that.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -70,8 +70,8 @@ TEST_P(Sweep, EveryAcknowledgedWriteSurvivesAndNothingIsHalfApplied) {
     if (s.name == name) subject = &s;
   if (!subject) GTEST_SKIP() << name << " is not built";
 
-  const std::uint64_t dense = env_u64("ORBIT_SWEEP_DENSE", in_ci() ? 150 : ~0ull);
-  const std::uint64_t stride = std::max<std::uint64_t>(1, env_u64("ORBIT_SWEEP_STRIDE", in_ci() ? 7 : 1));
+  const std::uint64_t dense = env_u64("ORBIT_SWEEP_DENSE", in_ci() ? 48 : ~0ull);
+  const std::uint64_t stride = std::max<std::uint64_t>(1, env_u64("ORBIT_SWEEP_STRIDE", in_ci() ? 4 : 1));
   const std::uint64_t seed = env_u64("ORBIT_SWEEP_SEED", 20261124);
   const std::string root = scratch_root();
   ASSERT_FALSE(root.empty());

@@ -186,8 +186,9 @@ SweepReport run_sweep(const Subject& subject, const std::string& scratch_dir, bo
     apply_to(states.back(), op);
   }
 
-  auto run_once = [&](std::uint64_t n, const std::string& dir, io::BackendChoice backend,
-                      std::uint64_t* total_ops) -> RunResult {
+  using io::testing::FaultOp;
+  auto run_once = [&](FaultOp kind, std::uint64_t n, const std::string& dir, io::BackendChoice backend,
+                      io::testing::FaultFileSystem::Counts* counts) -> RunResult {
     RunResult run;
     PersistenceConfig config = subject.config;
     config.data_dir = dir;
@@ -199,7 +200,7 @@ SweepReport run_sweep(const Subject& subject, const std::string& scratch_dir, bo
       return run;
     }
     io::testing::FaultRuntime* faults = rt.get();
-    if (n != 0) faults->faults().fail_nth(io::testing::FaultOp::Any, n, n % 2 ? EIO : ENOSPC, !fault_sweep);
+    if (n != 0) faults->faults().fail_nth(kind, n, n % 2 ? EIO : ENOSPC, !fault_sweep);
     auto opened = sync_wait(subject.open(config, std::move(rt)));
     if (!opened) {
       run.any_error = true;
@@ -239,7 +240,7 @@ SweepReport run_sweep(const Subject& subject, const std::string& scratch_dir, bo
         if (!fault_sweep) break;  // power loss: the machine is gone
       }
     }
-    if (!fault_sweep) {
+    if (!fault_sweep && n != 0) {
       io::testing::CrashOptions crash;
       if (n % 3 == 1) crash.keep_random_prefix = true;
       if (n % 3 == 2) {
@@ -250,31 +251,45 @@ SweepReport run_sweep(const Subject& subject, const std::string& scratch_dir, bo
     } else {
       if (!sync_wait(store->close())) run.any_error = true;
     }
-    if (total_ops) *total_ops = faults->faults().count(io::testing::FaultOp::Any);
+    if (counts)
+      for (std::size_t k = 0; k <= io::testing::kFaultOpKinds; ++k)
+        (*counts)[k] = faults->faults().count(static_cast<FaultOp>(k));
     store.reset();  // power loss: its close fails on the sticky fault and writes nothing
     return run;
   };
 
   // A clean run counts the file operations to sweep over.
   const std::string dir = scratch_dir + "/" + subject.name;
-  std::uint64_t total = 0;
-  RunResult clean = run_once(0, dir, io::BackendChoice::IoUring, &total);
+  io::testing::FaultFileSystem::Counts clean_counts{};
+  RunResult clean = run_once(FaultOp::Any, 0, dir, io::BackendChoice::IoUring, &clean_counts);
   if (!clean.opened || clean.any_error || clean.acked != workload.size()) {
     report.failures.push_back("clean run failed (acked " + std::to_string(clean.acked) + " of " +
                               std::to_string(workload.size()) + ")");
     return report;
   }
-  report.operations = total;
+  report.operations = clean_counts[io::testing::kFaultOpKinds];
 
-  for (std::uint64_t n = 1; n <= total; n = n < dense_until ? n + 1 : n + stride) {
+  // Power loss: at every operation of any kind. Faults: at every operation
+  // of each kind in turn, so the report says which kinds were absorbed.
+  std::vector<std::pair<FaultOp, std::uint64_t>> points;
+  for (std::size_t k = fault_sweep ? 0 : io::testing::kFaultOpKinds; k <= io::testing::kFaultOpKinds; ++k) {
+    if (fault_sweep && k == io::testing::kFaultOpKinds) break;
+    for (std::uint64_t n = 1; n <= clean_counts[k]; n = n < dense_until ? n + 1 : n + stride)
+      points.emplace_back(static_cast<FaultOp>(k), n);
+  }
+
+  std::uint64_t index = 0;
+  for (const auto& [kind, n] : points) {
     ++report.points;
-    const auto backend = n % 2 ? io::BackendChoice::IoUring : io::BackendChoice::Asio;
-    std::uint64_t seen = 0;
-    RunResult run = run_once(n, dir, backend, &seen);
+    ++index;
+    const auto backend = index % 2 ? io::BackendChoice::IoUring : io::BackendChoice::Asio;
+    io::testing::FaultFileSystem::Counts seen{};
+    RunResult run = run_once(kind, n, dir, backend, &seen);
     PersistenceConfig config = subject.config;
     config.data_dir = dir;
     auto recovered = recover(subject, config, backend);
-    const std::string at = "N=" + std::to_string(n) + " (" + (n % 2 ? "io_uring" : "asio") + ")";
+    const std::string at = std::string(io::testing::to_string(kind)) + " #" + std::to_string(n) + " (" +
+                           (index % 2 ? "io_uring" : "asio") + ")";
     if (!recovered) {
       ++report.refused_opens;
       report.failures.push_back(at + ": reopen failed: " + recovered.error().message);
@@ -282,9 +297,17 @@ SweepReport run_sweep(const Subject& subject, const std::string& scratch_dir, bo
     }
     const State& got = recovered.value();
     if (fault_sweep) {
-      if (seen >= n || !run.opened) {
+      if (seen[static_cast<std::size_t>(kind)] >= n || !run.opened) {
+        KindReport& by_kind = report.by_kind[std::string(io::testing::to_string(kind))];
         ++report.faults_injected;
-        (run.any_error ? report.faults_surfaced : report.faults_absorbed) += 1;
+        ++by_kind.injected;
+        if (run.any_error) {
+          ++report.faults_surfaced;
+          ++by_kind.surfaced;
+        } else {
+          ++report.faults_absorbed;
+          ++by_kind.absorbed;
+        }
       }
       for (const auto& [k, allowed] : run.allowed) {
         auto it = got.find(k);
@@ -320,9 +343,13 @@ std::string format_report(const SweepReport& r, bool fault_sweep) {
       << " file operations per run, " << r.points << " points swept, " << r.acked_checked
       << " acknowledged writes checked, " << r.failures.size() << " lost or wrong, " << r.refused_opens
       << " refused opens";
-  if (fault_sweep)
+  if (fault_sweep) {
     out << "; faults injected " << r.faults_injected << " (surfaced to a caller " << r.faults_surfaced
-        << ", absorbed " << r.faults_absorbed << ")";
+        << ", absorbed " << r.faults_absorbed << "); by kind:";
+    for (const auto& [kind, k] : r.by_kind)
+      out << " " << kind << " " << k.injected << "/" << k.surfaced << "/" << k.absorbed;
+    out << " (injected/surfaced/absorbed)";
+  }
   return out.str();
 }
 

@@ -39,6 +39,12 @@ struct Subject {
   PersistenceConfig config;  // data_dir is filled per run
 };
 
+struct KindReport {
+  std::uint64_t injected = 0;
+  std::uint64_t surfaced = 0;
+  std::uint64_t absorbed = 0;
+};
+
 struct SweepReport {
   std::string subject;
   std::uint64_t operations = 0;       // file operations of one clean run
@@ -48,6 +54,7 @@ struct SweepReport {
   std::uint64_t faults_surfaced = 0;  // ... and some caller saw an error
   std::uint64_t faults_absorbed = 0;  // ... and no caller did (state still checked)
   std::uint64_t refused_opens = 0;    // must be 0
+  std::map<std::string, KindReport> by_kind;  // fault sweep, by FaultOp name
   std::vector<std::string> failures;  // each: "N=...: what"; must be empty
 };
 
