@@ -4,6 +4,8 @@
 #   tools/dev.sh test        install deps, build, run the whole test suite (ctest)
 #   tools/dev.sh test-asan   the test suite under AddressSanitizer + UBSan
 #   tools/dev.sh test-tsan   the concurrency tests (io, wal, api) under ThreadSanitizer
+#   tools/dev.sh crash [N]   the proof of durability: N SIGKILL cycles per backend
+#                            (default 1000) and the full power-loss and fault sweeps
 #   tools/dev.sh deps        only install the Debian packages
 # Build trees live under build/<preset>; the benchmark's default data
 # directory is build/release/bench-data.
@@ -64,6 +66,21 @@ case "${1:-}" in
       -DORBIT_SANITIZE="address;undefined" -DORBIT_BUILD_PERF=OFF
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 run_tests build/asan
     ;;
+  crash)
+    shift
+    cycles="${1:-1000}"
+    install_deps
+    configure_and_build build/release -DCMAKE_BUILD_TYPE=Release
+    status=0
+    echo "== SIGKILL crash suite: $cycles cycles per backend (RocksDB is the control)"
+    ORBIT_CRASH_CYCLES="$cycles" ./build/release/tests/crash/orbit-crash || status=1
+    echo "== power-loss and fault sweeps: every file operation of the workload, every engine on io/"
+    log="build/release/durability-sweep.log"
+    ORBIT_SWEEP_DENSE=1000000 ORBIT_SWEEP_STRIDE=1 ./build/release/tests/durability/orbit_durability_tests \
+      >"$log" 2>&1 || status=1
+    grep -E '^(power-loss|fault) sweep|Failure|FAILED' "$log" || true
+    exit "$status"
+    ;;
   test-tsan)
     # g++ (clang 14 cannot compile our coroutines under TSan). RocksDB tests are
     # left out: Debian's librocksdb is not instrumented, so TSan reports races
@@ -74,7 +91,7 @@ case "${1:-}" in
       -j "$JOBS" --timeout 900 -L '^(api|io|wal|metrics|util)$'
     ;;
   *)
-    echo "usage: tools/dev.sh bench [orbit-bench flags] | test | test-asan | test-tsan | deps" >&2
+    echo "usage: tools/dev.sh bench [orbit-bench flags] | test | test-asan | test-tsan | crash [cycles] | deps" >&2
     exit 2
     ;;
 esac
