@@ -83,6 +83,8 @@ Task<Result<VerifyReport>> verify_rocksdb_files(PersistenceConfig config, io::Ru
                              "data_dir '" + dir + "' holds no RocksDb store (no CURRENT file)"));
 
   VerifyReport report;
+  // Every block is read once: a block cache would only grow the memory used.
+  config.rocksdb_config.block_cache_mb = 0;
   rocksdb_engine::RocksDbSetup setup = rocksdb_engine::make_rocksdb_setup(config.rocksdb_config);
   setup.options.create_if_missing = false;
   setup.options.paranoid_checks = true;

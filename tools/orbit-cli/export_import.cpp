@@ -298,6 +298,13 @@ int run_import(const ImportOptions& options) {
       close_quietly(*store);
       return report_error(kExitFailed, so_far + ", then flush failed: " + flushed.error().to_string());
     }
+    // Leave the store in its main files, not only in its log: the next open
+    // (validate, the application) then has nothing to replay.
+    if (auto checkpointed = sync_wait(store->checkpoint());
+        !checkpointed && checkpointed.code() != ErrorCode::NotSupported) {
+      close_quietly(*store);
+      return report_error(kExitFailed, so_far + ", then checkpoint failed: " + checkpointed.error().to_string());
+    }
     if (auto closed = sync_wait(store->close()); !closed)
       return report_error(kExitFailed, so_far + ", then close failed: " + closed.error().to_string());
     const double seconds = seconds_since(start);
