@@ -104,8 +104,8 @@ class CowBTreeStore final : public kv::KvStore {
   ~CowBTreeStore() override;
 
   PersistenceBackend backend() const noexcept override { return PersistenceBackend::CowBTree; }
-  // An estimate: bytes of keys and values in the tree plus per-entry and
-  // per-node overhead of the in-memory representation (not RSS).
+  // An estimate from the live counts: bytes of keys and values in the tree
+  // plus per-entry framing and slack of the packed nodes (not a measurement).
   std::uint64_t memory_used() const noexcept override;
 
   // ---- Snapshots (engine-level API; call from any thread: each hops onto the loop)

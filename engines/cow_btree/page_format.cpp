@@ -10,10 +10,15 @@ namespace {
 
 std::size_t body_size(const Node& node) {
   std::size_t n = 0;
-  for (const auto& k : node.keys) n += coding::varint_length(k.size()) + k.size();
-  if (node.leaf) {
-    for (const auto& v : node.values) n += coding::varint_length(v.size()) + v.size();
-  } else {
+  for (std::size_t i = 0; i < node.entries.size(); ++i) {
+    const std::size_t k = node.entries.key(i).size();
+    n += coding::varint_length(k) + k;
+    if (node.leaf) {
+      const std::size_t v = node.entries.value(i).size();
+      n += coding::varint_length(v) + v;
+    }
+  }
+  if (!node.leaf) {
     n += node.children.size() * kChildRefSize;
   }
   return n;
@@ -52,12 +57,12 @@ std::string encode_node_with_children(const Node& node, std::span<const PageRef>
   coding::put_fixed16(out, 0);
   coding::put_fixed32(out, pages);
   coding::put_fixed64(out, page_id);
-  coding::put_fixed32(out, static_cast<std::uint32_t>(node.keys.size()));
+  coding::put_fixed32(out, static_cast<std::uint32_t>(node.entries.size()));
   coding::put_fixed32(out, static_cast<std::uint32_t>(body_size(node)));
   if (node.leaf) {
-    for (std::size_t i = 0; i < node.keys.size(); ++i) {
-      coding::put_length_prefixed(out, node.keys[i]);
-      coding::put_length_prefixed(out, node.values[i]);
+    for (std::size_t i = 0; i < node.entries.size(); ++i) {
+      coding::put_length_prefixed(out, node.entries.key(i));
+      coding::put_length_prefixed(out, node.entries.value(i));
     }
   } else {
     for (const PageRef& child : children) {
@@ -65,7 +70,7 @@ std::string encode_node_with_children(const Node& node, std::span<const PageRef>
       coding::put_fixed32(out, child.page_count);
       coding::put_fixed32(out, child.checksum);
     }
-    for (const auto& k : node.keys) coding::put_length_prefixed(out, k);
+    for (std::size_t i = 0; i < node.entries.size(); ++i) coding::put_length_prefixed(out, node.entries.key(i));
   }
   out.resize(static_cast<std::size_t>(pages) * page_size, '\0');
   coding::encode_fixed32(out.data(), crc32c::mask(crc32c::value(out.data() + 4, out.size() - 4)));
@@ -114,15 +119,16 @@ Result<DecodedNode> decode_node(std::string_view bytes, const PageRef& ref, std:
       out.children.push_back(child);
     }
   }
+  if (count > body) return corrupt(file, offset, "more keys than body bytes");
+  out.node.entries.reserve(count, body);
   for (std::uint32_t i = 0; i < count; ++i) {
     std::string_view key;
     if (!in.get_length_prefixed(key, body)) return corrupt(file, offset, "short key " + std::to_string(i));
-    out.node.keys.emplace_back(key);
-    if (out.node.leaf) {
-      std::string_view value;
-      if (!in.get_length_prefixed(value, body)) return corrupt(file, offset, "short value " + std::to_string(i));
-      out.node.values.emplace_back(value);
-    }
+    if (key.size() > 0xFFFF) return corrupt(file, offset, "key " + std::to_string(i) + " longer than 65535 bytes");
+    std::string_view value;
+    if (out.node.leaf && !in.get_length_prefixed(value, body))
+      return corrupt(file, offset, "short value " + std::to_string(i));
+    out.node.entries.push_back(key, value);
   }
   if (in.remaining() != 0) return corrupt(file, offset, "trailing bytes in node body");
   out.node.disk = ref;

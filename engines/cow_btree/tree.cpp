@@ -15,23 +15,37 @@ using MutableNode = std::shared_ptr<Node>;
 MutableNode copy_of(const Node& node) {
   auto out = std::make_shared<Node>();
   out->leaf = node.leaf;
-  out->keys = node.keys;
-  out->values = node.values;
+  out->entries = node.entries;
   out->children = node.children;
   return out;  // `disk` stays unset: the copy is a new, unwritten node
 }
 
 // Index of the child of a branch that may hold `key`.
 std::size_t child_index(const Node& branch, std::string_view key) {
-  auto it = std::upper_bound(branch.keys.begin(), branch.keys.end(), key,
-                             [](std::string_view k, const std::string& s) { return k < std::string_view(s); });
-  return static_cast<std::size_t>(it - branch.keys.begin());
+  // upper_bound: the first separator greater than `key`.
+  std::size_t lo = 0, hi = branch.entries.size();
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    if (key < branch.entries.key(mid)) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
 }
 
 std::size_t leaf_lower_bound(const Node& leaf, std::string_view key) {
-  auto it = std::lower_bound(leaf.keys.begin(), leaf.keys.end(), key,
-                             [](const std::string& s, std::string_view k) { return std::string_view(s) < k; });
-  return static_cast<std::size_t>(it - leaf.keys.begin());
+  std::size_t lo = 0, hi = leaf.entries.size();
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    if (leaf.entries.key(mid) < key) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
 }
 
 struct InsertOutcome {
@@ -49,36 +63,33 @@ std::vector<T> tail(std::vector<T>& v, std::size_t from) {
 }
 
 InsertOutcome split_if_needed(MutableNode node, std::size_t max_keys) {
-  if (node->keys.size() <= max_keys) return {std::move(node), std::nullopt, nullptr};
+  if (node->entries.size() <= max_keys) return {std::move(node), std::nullopt, nullptr};
   auto right = std::make_shared<Node>();
   right->leaf = node->leaf;
   std::string separator;
+  std::size_t mid = node->entries.size() / 2;
   if (node->leaf) {
-    std::size_t mid = node->keys.size() / 2;
-    right->keys = tail(node->keys, mid);
-    right->values = tail(node->values, mid);
-    separator = right->keys.front();
+    right->entries = node->entries.split_off(mid);
+    separator = std::string(right->entries.front());
   } else {
-    std::size_t mid = node->keys.size() / 2;
-    right->keys = tail(node->keys, mid + 1);
-    separator = std::move(node->keys[mid]);
-    node->keys.resize(mid);
+    right->entries = node->entries.split_off(mid + 1);
+    separator = std::string(node->entries.key(mid));
+    node->entries.truncate(mid);
     right->children = tail(node->children, mid + 1);
   }
   return {std::move(node), std::move(separator), std::move(right)};
 }
 
-InsertOutcome insert_into(const Node& node, std::string& key, std::string& value, std::size_t max_keys,
+InsertOutcome insert_into(const Node& node, std::string_view key, std::string_view value, std::size_t max_keys,
                           bool& inserted) {
   if (node.leaf) {
     std::size_t i = leaf_lower_bound(node, key);
     auto copy = copy_of(node);
-    if (i < copy->keys.size() && copy->keys[i] == key) {
-      copy->values[i] = std::move(value);
+    if (i < copy->entries.size() && copy->entries.key(i) == key) {
+      copy->entries.set_value(i, value);
       inserted = false;
     } else {
-      copy->keys.insert(copy->keys.begin() + static_cast<std::ptrdiff_t>(i), std::move(key));
-      copy->values.insert(copy->values.begin() + static_cast<std::ptrdiff_t>(i), std::move(value));
+      copy->entries.insert(i, key, value);
       inserted = true;
     }
     return split_if_needed(std::move(copy), max_keys);
@@ -88,7 +99,7 @@ InsertOutcome insert_into(const Node& node, std::string& key, std::string& value
   auto copy = copy_of(node);
   copy->children[i] = std::move(below.left);
   if (below.separator) {
-    copy->keys.insert(copy->keys.begin() + static_cast<std::ptrdiff_t>(i), std::move(*below.separator));
+    copy->entries.insert(i, *below.separator, {});
     copy->children.insert(copy->children.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(below.right));
   }
   return split_if_needed(std::move(copy), max_keys);
@@ -102,21 +113,21 @@ void rebalance_child(Node& parent, std::size_t i, std::size_t max_keys) {
   const Node& right = *parent.children[left_index + 1];
   auto merged = std::make_shared<Node>();
   merged->leaf = left.leaf;
-  merged->keys = left.keys;
+  merged->entries.reserve(left.entries.size() + right.entries.size() + 1,
+                          left.entries.bytes() + right.entries.bytes() + parent.entries.key(left_index).size());
+  merged->entries.append(left.entries);
   if (left.leaf) {
-    merged->values = left.values;
-    merged->keys.insert(merged->keys.end(), right.keys.begin(), right.keys.end());
-    merged->values.insert(merged->values.end(), right.values.begin(), right.values.end());
+    merged->entries.append(right.entries);
   } else {
     merged->children = left.children;
-    merged->keys.push_back(parent.keys[left_index]);
-    merged->keys.insert(merged->keys.end(), right.keys.begin(), right.keys.end());
+    merged->entries.push_back(parent.entries.key(left_index), {});
+    merged->entries.append(right.entries);
     merged->children.insert(merged->children.end(), right.children.begin(), right.children.end());
   }
   auto at = [](std::size_t n) { return static_cast<std::ptrdiff_t>(n); };
-  if (merged->keys.size() <= max_keys) {
+  if (merged->entries.size() <= max_keys) {
     parent.children[left_index] = std::move(merged);
-    parent.keys.erase(parent.keys.begin() + at(left_index));
+    parent.entries.erase(left_index);
     parent.children.erase(parent.children.begin() + at(left_index) + 1);
     return;
   }
@@ -124,15 +135,14 @@ void rebalance_child(Node& parent, std::size_t i, std::size_t max_keys) {
   // hold at least max_keys / 2, see split_if_needed's arithmetic).
   auto right_half = std::make_shared<Node>();
   right_half->leaf = merged->leaf;
-  std::size_t mid = merged->keys.size() / 2;
+  std::size_t mid = merged->entries.size() / 2;
   if (merged->leaf) {
-    right_half->keys = tail(merged->keys, mid);
-    right_half->values = tail(merged->values, mid);
-    parent.keys[left_index] = right_half->keys.front();
+    right_half->entries = merged->entries.split_off(mid);
+    parent.entries.set_key(left_index, right_half->entries.front());
   } else {
-    right_half->keys = tail(merged->keys, mid + 1);
-    parent.keys[left_index] = std::move(merged->keys[mid]);
-    merged->keys.resize(mid);
+    right_half->entries = merged->entries.split_off(mid + 1);
+    parent.entries.set_key(left_index, merged->entries.key(mid));
+    merged->entries.truncate(mid);
     right_half->children = tail(merged->children, mid + 1);
   }
   parent.children[left_index] = std::move(merged);
@@ -143,17 +153,16 @@ void rebalance_child(Node& parent, std::size_t i, std::size_t max_keys) {
 NodePtr erase_from(const Node& node, std::string_view key, std::size_t max_keys) {
   if (node.leaf) {
     std::size_t i = leaf_lower_bound(node, key);
-    if (i >= node.keys.size() || node.keys[i] != key) return nullptr;
+    if (i >= node.entries.size() || node.entries.key(i) != key) return nullptr;
     auto copy = copy_of(node);
-    copy->keys.erase(copy->keys.begin() + static_cast<std::ptrdiff_t>(i));
-    copy->values.erase(copy->values.begin() + static_cast<std::ptrdiff_t>(i));
+    copy->entries.erase(i);
     return copy;
   }
   std::size_t i = child_index(node, key);
   NodePtr child = erase_from(*node.children[i], key, max_keys);
   if (!child) return nullptr;
   auto copy = copy_of(node);
-  bool deficient = child->keys.size() < max_keys / 2;
+  bool deficient = child->entries.size() < max_keys / 2;
   copy->children[i] = std::move(child);
   if (deficient) rebalance_child(*copy, i, max_keys);
   return copy;
@@ -180,42 +189,41 @@ struct Split {
 };
 
 Split split_in_place(Node& node, std::size_t max_keys) {
-  if (node.keys.size() <= max_keys) return {};
+  if (node.entries.size() <= max_keys) return {};
   auto right = std::make_shared<Node>();
   right->leaf = node.leaf;
   Split out;
-  std::size_t mid = node.keys.size() / 2;
+  std::size_t mid = node.entries.size() / 2;
   if (node.leaf) {
-    right->keys = tail(node.keys, mid);
-    right->values = tail(node.values, mid);
-    out.separator = right->keys.front();
+    right->entries = node.entries.split_off(mid);
+    out.separator = std::string(right->entries.front());
   } else {
-    right->keys = tail(node.keys, mid + 1);
-    out.separator = std::move(node.keys[mid]);
-    node.keys.resize(mid);
+    right->entries = node.entries.split_off(mid + 1);
+    out.separator = std::string(node.entries.key(mid));
+    node.entries.truncate(mid);
     right->children = tail(node.children, mid + 1);
   }
   out.right = std::move(right);
   return out;
 }
 
-Split insert_in_place(NodePtr& slot, std::string& key, std::string& value, std::size_t max_keys, bool& inserted) {
+Split insert_in_place(NodePtr& slot, std::string_view key, std::string_view value, std::size_t max_keys,
+                      bool& inserted) {
   MutableNode node = own(slot);
   if (node->leaf) {
     std::size_t i = leaf_lower_bound(*node, key);
-    if (i < node->keys.size() && node->keys[i] == key) {
-      node->values[i] = std::move(value);
+    if (i < node->entries.size() && node->entries.key(i) == key) {
+      node->entries.set_value(i, value);
       inserted = false;
     } else {
-      node->keys.insert(node->keys.begin() + static_cast<std::ptrdiff_t>(i), std::move(key));
-      node->values.insert(node->values.begin() + static_cast<std::ptrdiff_t>(i), std::move(value));
+      node->entries.insert(i, key, value);
       inserted = true;
     }
   } else {
     std::size_t i = child_index(*node, key);
     Split below = insert_in_place(node->children[i], key, value, max_keys, inserted);
     if (below.separator) {
-      node->keys.insert(node->keys.begin() + static_cast<std::ptrdiff_t>(i), std::move(*below.separator));
+      node->entries.insert(i, *below.separator, {});
       node->children.insert(node->children.begin() + static_cast<std::ptrdiff_t>(i) + 1, std::move(below.right));
     }
   }
@@ -227,7 +235,7 @@ Split insert_in_place(NodePtr& slot, std::string& key, std::string& value, std::
 bool contains(const Node* node, std::string_view key) {
   while (!node->leaf) node = node->children[child_index(*node, key)].get();
   std::size_t i = leaf_lower_bound(*node, key);
-  return i < node->keys.size() && node->keys[i] == key;
+  return i < node->entries.size() && node->entries.key(i) == key;
 }
 
 // REQUIRES: the key is present below `slot`.
@@ -235,12 +243,11 @@ void erase_in_place(NodePtr& slot, std::string_view key, std::size_t max_keys) {
   MutableNode node = own(slot);
   if (node->leaf) {
     std::size_t i = leaf_lower_bound(*node, key);
-    node->keys.erase(node->keys.begin() + static_cast<std::ptrdiff_t>(i));
-    node->values.erase(node->values.begin() + static_cast<std::ptrdiff_t>(i));
+    node->entries.erase(i);
   } else {
     std::size_t i = child_index(*node, key);
     erase_in_place(node->children[i], key, max_keys);
-    if (node->children[i]->keys.size() < max_keys / 2) rebalance_child(*node, i, max_keys);
+    if (node->children[i]->entries.size() < max_keys / 2) rebalance_child(*node, i, max_keys);
   }
   slot = std::move(node);
 }
@@ -249,13 +256,13 @@ void erase_in_place(NodePtr& slot, std::string_view key, std::size_t max_keys) {
 
 // ---- TreeIterator -----------------------------------------------------------
 
-const std::string& TreeIterator::key() const {
+std::string_view TreeIterator::key() const {
   assert(valid());
-  return path_.back().node->keys[path_.back().index];
+  return path_.back().node->entries.key(path_.back().index);
 }
-const std::string& TreeIterator::value() const {
+std::string_view TreeIterator::value() const {
   assert(valid());
-  return path_.back().node->values[path_.back().index];
+  return path_.back().node->entries.value(path_.back().index);
 }
 
 void TreeIterator::descend_leftmost() {
@@ -271,13 +278,13 @@ void TreeIterator::next() {
   // Climb while the current node is exhausted, then go down the next subtree.
   while (!path_.empty()) {
     Step& top = path_.back();
-    std::size_t limit = top.node->leaf ? top.node->keys.size() : top.node->children.size();
+    std::size_t limit = top.node->leaf ? top.node->entries.size() : top.node->children.size();
     if (top.index < limit) break;
     path_.pop_back();
     if (!path_.empty()) ++path_.back().index;
   }
   if (!path_.empty()) descend_leftmost();
-  if (!path_.empty() && path_.back().index >= path_.back().node->keys.size()) next();  // empty leaf
+  if (!path_.empty() && path_.back().index >= path_.back().node->entries.size()) next();  // empty leaf
 }
 
 // ---- Tree -------------------------------------------------------------------
@@ -295,7 +302,7 @@ std::optional<std::string_view> Tree::get(std::string_view key) const {
   const Node* node = root_.get();
   while (!node->leaf) node = node->children[child_index(*node, key)].get();
   std::size_t i = leaf_lower_bound(*node, key);
-  if (i < node->keys.size() && node->keys[i] == key) return std::string_view(node->values[i]);
+  if (i < node->entries.size() && node->entries.key(i) == key) return node->entries.value(i);
   return std::nullopt;
 }
 
@@ -306,7 +313,7 @@ Tree Tree::upsert(std::string key, std::string value, bool* inserted) const {
   if (out.separator) {
     auto grown = std::make_shared<Node>();
     grown->leaf = false;
-    grown->keys.push_back(std::move(*out.separator));
+    grown->entries.push_back(*out.separator, {});
     grown->children = {std::move(root), std::move(out.right)};
     root = std::move(grown);
   }
@@ -319,17 +326,17 @@ Tree Tree::erase(std::string_view key, bool* erased) const {
   if (erased != nullptr) *erased = root != nullptr;
   if (!root) return *this;
   // A branch root left with one child hands the root to that child.
-  while (!root->leaf && root->keys.empty()) root = root->children.front();
+  while (!root->leaf && root->entries.empty()) root = root->children.front();
   return Tree(std::move(root), max_keys_, size_ - 1);
 }
 
-void Tree::insert_or_assign(std::string key, std::string value, bool* inserted) {
+void Tree::insert_or_assign(std::string_view key, std::string_view value, bool* inserted) {
   bool was_new = false;
   Split out = insert_in_place(root_, key, value, max_keys_, was_new);
   if (out.separator) {
     auto grown = std::make_shared<Node>();
     grown->leaf = false;
-    grown->keys.push_back(std::move(*out.separator));
+    grown->entries.push_back(*out.separator, {});
     grown->children = {std::move(root_), std::move(out.right)};
     root_ = std::move(grown);
   }
@@ -340,7 +347,7 @@ void Tree::insert_or_assign(std::string key, std::string value, bool* inserted) 
 bool Tree::remove(std::string_view key) {
   if (!contains(root_.get(), key)) return false;
   erase_in_place(root_, key, max_keys_);
-  while (!root_->leaf && root_->keys.empty()) {
+  while (!root_->leaf && root_->entries.empty()) {
     NodePtr only = root_->children.front();
     root_ = std::move(only);
   }
@@ -353,7 +360,7 @@ TreeIterator Tree::begin() const {
   it.root_ = root_;
   it.path_.push_back({root_.get(), 0});
   it.descend_leftmost();
-  if (it.path_.back().node->keys.empty()) it.path_.clear();  // only an empty root leaf can be empty
+  if (it.path_.back().node->entries.empty()) it.path_.clear();  // only an empty root leaf can be empty
   return it;
 }
 
@@ -367,10 +374,10 @@ TreeIterator Tree::seek(std::string_view key) const {
     node = node->children[i].get();
   }
   it.path_.push_back({node, leaf_lower_bound(*node, key)});
-  if (it.path_.back().index >= node->keys.size()) {
+  if (it.path_.back().index >= node->entries.size()) {
     // Past this leaf's last key: step to the next leaf's first entry.
-    it.path_.back().index = node->keys.empty() ? 0 : node->keys.size() - 1;
-    if (node->keys.empty()) {
+    it.path_.back().index = node->entries.empty() ? 0 : node->entries.size() - 1;
+    if (node->entries.empty()) {
       it.path_.clear();
     } else {
       it.next();
@@ -398,19 +405,19 @@ struct Checker {
   }
 
   // Keys of `node` must lie in [low, high) where given.
-  void check(const Node& node, std::size_t depth, bool is_root, const std::string* low, const std::string* high) {
+  void check(const Node& node, std::size_t depth, bool is_root, const std::string_view* low,
+             const std::string_view* high) {
     if (!error.empty()) return;
-    std::size_t n = node.keys.size();
+    std::size_t n = node.entries.size();
     if (n > max_keys) fail("node with " + std::to_string(n) + " keys > max " + std::to_string(max_keys));
     if (!is_root && n < max_keys / 2) fail("non-root node with " + std::to_string(n) + " keys < min");
     if (is_root && !node.leaf && n == 0) fail("branch root without keys");
     for (std::size_t i = 1; i < n; ++i) {
-      if (!(node.keys[i - 1] < node.keys[i])) fail("keys out of order at index " + std::to_string(i));
+      if (!(node.entries.key(i - 1) < node.entries.key(i))) fail("keys out of order at index " + std::to_string(i));
     }
-    if (n > 0 && low != nullptr && node.keys.front() < *low) fail("key below its subtree's lower bound");
-    if (n > 0 && high != nullptr && !(node.keys.back() < *high)) fail("key not below its subtree's upper bound");
+    if (n > 0 && low != nullptr && node.entries.front() < *low) fail("key below its subtree's lower bound");
+    if (n > 0 && high != nullptr && !(node.entries.back() < *high)) fail("key not below its subtree's upper bound");
     if (node.leaf) {
-      if (node.values.size() != n) fail("leaf with keys and values of different counts");
       if (!node.children.empty()) fail("leaf with children");
       if (leaf_depth == 0) leaf_depth = depth;
       if (depth != leaf_depth) fail("leaves at depths " + std::to_string(leaf_depth) + " and " + std::to_string(depth));
@@ -419,11 +426,15 @@ struct Checker {
     }
     if (node.children.size() != n + 1) fail("branch with " + std::to_string(n) + " keys and " +
                                             std::to_string(node.children.size()) + " children");
-    if (!node.values.empty()) fail("branch with values");
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!node.entries.value(i).empty()) fail("branch with values");
+    }
     if (!error.empty()) return;
     for (std::size_t i = 0; i <= n; ++i) {
-      const std::string* lo = i == 0 ? low : &node.keys[i - 1];
-      const std::string* hi = i == n ? high : &node.keys[i];
+      const std::string_view lo_key = i == 0 ? std::string_view() : node.entries.key(i - 1);
+      const std::string_view hi_key = i == n ? std::string_view() : node.entries.key(i);
+      const std::string_view* lo = i == 0 ? low : &lo_key;
+      const std::string_view* hi = i == n ? high : &hi_key;
       if (!node.children[i]) {
         fail("null child");
         return;

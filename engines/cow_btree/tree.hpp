@@ -36,8 +36,9 @@ class TreeIterator {
  public:
   bool valid() const noexcept { return !path_.empty(); }
   // REQUIRES: valid()
-  const std::string& key() const;
-  const std::string& value() const;
+  // Views into the node, valid while the iterator (which holds its version) lives.
+  std::string_view key() const;
+  std::string_view value() const;
   void next();
 
  private:
@@ -69,7 +70,7 @@ class Tree {
   // place, shared ones are copied as upsert()/erase() copy them. Every other
   // Tree value keeps seeing exactly what it saw. The single writer's fast
   // path: a run of updates between two snapshots copies each node once.
-  void insert_or_assign(std::string key, std::string value, bool* inserted = nullptr);
+  void insert_or_assign(std::string_view key, std::string_view value, bool* inserted = nullptr);
   bool remove(std::string_view key);  // true if the key was present
 
   TreeIterator begin() const;

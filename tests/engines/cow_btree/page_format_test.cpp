@@ -8,6 +8,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "src/util/coding.hpp"
 
@@ -20,11 +22,17 @@ PageRef ref_of(const std::string& run, std::uint64_t page_id) {
   return PageRef{page_id, static_cast<std::uint32_t>(run.size() / kPage), coding::decode_fixed32(run.data())};
 }
 
+std::vector<std::pair<std::string, std::string>> entries_of(const Node& node) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t i = 0; i < node.entries.size(); ++i)
+    out.emplace_back(std::string(node.entries.key(i)), std::string(node.entries.value(i)));
+  return out;
+}
+
 Node leaf_with(int n, std::size_t value_size) {
   Node leaf;
   for (int i = 0; i < n; ++i) {
-    leaf.keys.push_back("key-" + std::to_string(1000 + i));
-    leaf.values.push_back(std::string(value_size, static_cast<char>('a' + i % 26)));
+    leaf.entries.push_back("key-" + std::to_string(1000 + i), std::string(value_size, static_cast<char>('a' + i % 26)));
   }
   return leaf;
 }
@@ -36,8 +44,7 @@ TEST(PageFormat, LeafRoundTrips) {
   auto decoded = decode_node(run, ref_of(run, 7), kPage, "pages.db");
   ASSERT_TRUE(decoded.ok()) << decoded.error().to_string();
   EXPECT_TRUE(decoded->node.leaf);
-  EXPECT_EQ(decoded->node.keys, leaf.keys);
-  EXPECT_EQ(decoded->node.values, leaf.values);
+  EXPECT_EQ(entries_of(decoded->node), entries_of(leaf));
   EXPECT_EQ(decoded->node.disk, ref_of(run, 7));
 }
 
@@ -49,7 +56,7 @@ TEST(PageFormat, BigLeafSpillsOverSeveralPages) {
   ASSERT_EQ(run.size(), pages * kPage);
   auto decoded = decode_node(run, ref_of(run, 2), kPage, "pages.db");
   ASSERT_TRUE(decoded.ok()) << decoded.error().to_string();
-  EXPECT_EQ(decoded->node.values, leaf.values);
+  EXPECT_EQ(entries_of(decoded->node), entries_of(leaf));
 }
 
 TEST(PageFormat, BranchKeepsChildReferences) {
@@ -60,12 +67,13 @@ TEST(PageFormat, BranchKeepsChildReferences) {
     child->disk = PageRef{static_cast<std::uint64_t>(10 + i), 1, 0xabc0u + static_cast<std::uint32_t>(i)};
     branch.children.push_back(child);
   }
-  branch.keys = {"m", "t"};
+  branch.entries.push_back("m", {});
+  branch.entries.push_back("t", {});
   std::string run = encode_node(branch, 20, kPage);
   auto decoded = decode_node(run, ref_of(run, 20), kPage, "pages.db");
   ASSERT_TRUE(decoded.ok()) << decoded.error().to_string();
   EXPECT_FALSE(decoded->node.leaf);
-  EXPECT_EQ(decoded->node.keys, branch.keys);
+  EXPECT_EQ(entries_of(decoded->node), entries_of(branch));
   ASSERT_EQ(decoded->children.size(), 3u);
   EXPECT_EQ(decoded->children[2], (PageRef{12, 1, 0xabc2u}));
 }

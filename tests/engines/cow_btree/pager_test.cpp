@@ -35,7 +35,7 @@ std::string key_of(std::uint64_t i) {
 
 Model contents(const Tree& tree) {
   Model out;
-  for (auto it = tree.begin(); it.valid(); it.next()) out[it.key()] = it.value();
+  for (auto it = tree.begin(); it.valid(); it.next()) out[std::string(it.key())] = std::string(it.value());
   return out;
 }
 
