@@ -208,6 +208,19 @@ Task<OpenedStore> LsmStore::open(PersistenceConfig config, std::unique_ptr<io::R
   co_return OpenedStore(std::move(provider));
 }
 
+void LsmStore::fill_cache_from(SstableBuilder& builder, std::uint64_t number, const std::string& path) {
+  if (cache_->capacity_bytes() == 0) return;
+  // The new file's blocks go into the cache as they are written: the keys
+  // just flushed are the ones about to be read again (a renewal reads its
+  // lease before writing it), and without this every flush would turn the
+  // hot set's reads into cold misses at once.
+  BlockCache* cache = cache_.get();
+  builder.set_data_block_observer([cache, number, path](std::uint64_t offset, std::string_view contents) {
+    auto block = Block::parse(std::string(contents), BlockLocation{path, offset}, internal_key_compare);
+    if (block) cache->insert(number, offset, std::move(block).value());
+  });
+}
+
 Task<Result<TablePtr>> LsmStore::open_table(FileMeta meta) {
   const std::string path = sst_dir_ + "/" + meta.name;
   auto reader = co_await SstableReader::open(fs(), path);
@@ -299,8 +312,20 @@ void LsmStore::update_memory_used() noexcept {
   memory_used_.store(memory, std::memory_order_relaxed);
 }
 
+namespace {
+// What memtable_size_mb bounds: the entries' bytes plus a per-entry charge,
+// as RocksDB's write_buffer_size counts its arena (key, value and about 32
+// bytes of skiplist node per entry), so the same setting flushes after
+// about the same number of writes in both. The std::map holding them costs
+// more (Memtable::approximate_memory_usage(), reported as memory).
+std::size_t memtable_charge(const Memtable& table) {
+  constexpr std::size_t kChargePerEntry = 32;
+  return table.data_bytes() + table.entry_count() * kChargePerEntry;
+}
+}  // namespace
+
 void LsmStore::maybe_switch_memtable() {
-  if (!mem_->empty() && mem_->approximate_memory_usage() >= memtable_bytes_) switch_memtable();
+  if (!mem_->empty() && memtable_charge(*mem_) >= memtable_bytes_) switch_memtable();
 }
 
 void LsmStore::switch_memtable() {
@@ -432,6 +457,7 @@ Task<Result<void>> LsmStore::flush_one(Immutable imm) {
     auto created = co_await SstableBuilder::create(fs(), path, sstable_options_);
     if (!created) co_return std::move(created).error();
     std::unique_ptr<SstableBuilder> builder = std::move(created).value();
+    fill_cache_from(*builder, number, path);
     Memtable::Iterator it(*imm.table);
     it.seek_to_first();
     std::string last_user;
@@ -489,6 +515,11 @@ Task<Result<void>> LsmStore::flush_one(Immutable imm) {
   auto cut = co_await log().truncate_before(imm.last_lsn + 1);
   log_cut_lsn_ = std::max(log_cut_lsn_, imm.last_lsn);
   wake_waiters();
+  // Nobody else holds the flushed memtable (else its last holder frees
+  // it): free it in slices, yielding between them.
+  if (imm.table.use_count() == 1) {
+    while (!imm.table->release_some(4096)) co_await runtime().yield();
+  }
   if (!cut) co_return cut;
   co_return Result<void>();
 }
@@ -686,6 +717,9 @@ Task<Result<void>> LsmStore::run_compaction(CompactionJob job) {
           break;
         }
         builder = std::move(created).value();
+        // Level-1 outputs hold what was flushed moments ago; deeper outputs
+        // would only push hot blocks out of the cache.
+        if (out_level == 1) fill_cache_from(*builder, current.meta.number, current.path);
       }
       status = builder->add(it.key(), it.value());
       if (!status.ok()) break;

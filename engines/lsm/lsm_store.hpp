@@ -167,6 +167,7 @@ class LsmStore final : public kv::KvStore {
   Task<Result<void>> install(Edit edit);
   Task<void> delete_files(std::vector<TablePtr> tables);
   Task<Result<TablePtr>> open_table(FileMeta meta);
+  void fill_cache_from(SstableBuilder& builder, std::uint64_t number, const std::string& path);
   std::uint64_t level_target_bytes(std::size_t level) const;
   std::uint64_t target_file_bytes() const;
   bool deeper_levels_may_hold(const Version& version, std::size_t output_level, std::string_view user_key) const;

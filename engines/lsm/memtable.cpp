@@ -10,6 +10,7 @@ void Memtable::add(SequenceNumber sequence, ValueType type, std::string_view use
   std::string stored = type == ValueType::Put ? std::string(value) : std::string();
   // Heap bytes beyond the small-string buffer are what the strings cost.
   std::size_t cost = kNodeOverhead + key.capacity() + stored.capacity();
+  data_bytes_ += key.size() + stored.size();
   [[maybe_unused]] auto [it, inserted] = map_.emplace(std::move(key), std::move(stored));
   assert(inserted);
   memory_usage_ += cost;

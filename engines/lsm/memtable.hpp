@@ -51,8 +51,21 @@ class Memtable {
   LookupResult get(std::string_view user_key, SequenceNumber snapshot = kMaxSequenceNumber) const;
 
   std::size_t approximate_memory_usage() const noexcept { return memory_usage_; }
+  // Bytes of the entries themselves: internal keys and values. What a flush
+  // writes before prefix compression and block compression.
+  std::size_t data_bytes() const noexcept { return data_bytes_; }
   std::size_t entry_count() const noexcept { return map_.size(); }
   bool empty() const noexcept { return map_.empty(); }
+
+  // Frees up to `count` entries from the front (for a memtable no one reads
+  // any more: freeing a big one at once would hold the loop for tens of
+  // milliseconds). Returns true once empty.
+  bool release_some(std::size_t count) {
+    auto end = map_.begin();
+    for (std::size_t i = 0; i < count && end != map_.end(); ++i) ++end;
+    map_.erase(map_.begin(), end);
+    return map_.empty();
+  }
 
   // Walks every entry (all versions, tombstones included) in internal-key
   // order. Stays valid across add(); invalid once the Memtable is gone.
@@ -80,6 +93,7 @@ class Memtable {
 
   Map map_;
   std::size_t memory_usage_ = 0;
+  std::size_t data_bytes_ = 0;
 };
 
 }  // namespace orbit::lsm

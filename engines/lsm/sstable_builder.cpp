@@ -79,7 +79,9 @@ BlockHandle SstableBuilder::append_block(std::string_view contents, CompressionT
 void SstableBuilder::finish_data_block() {
   if (data_block_.empty()) return;
   std::string last_key(data_block_.last_key());
-  BlockHandle handle = append_block(data_block_.finish(), options_.compression);
+  std::string_view contents = data_block_.finish();
+  BlockHandle handle = append_block(contents, options_.compression);
+  if (observer_) observer_(handle.offset, contents);
   data_block_.reset();
   std::string encoded_handle;
   append_block_handle(encoded_handle, handle);

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -81,6 +82,12 @@ class SstableBuilder {
   // Closes and removes the file (after an error, or to drop the output).
   Task<Status> abandon();
 
+  // Called with each data block's offset and uncompressed contents as it is
+  // encoded (the store fills its block cache with a new file's blocks).
+  void set_data_block_observer(std::function<void(std::uint64_t offset, std::string_view contents)> observer) {
+    observer_ = std::move(observer);
+  }
+
   std::uint64_t entry_count() const noexcept { return info_.entry_count; }
   // Bytes written plus bytes pending: the file size so far.
   std::uint64_t file_size_estimate() const noexcept {
@@ -109,6 +116,7 @@ class SstableBuilder {
   std::string last_user_key_;
   SstableInfo info_;
   Status failed_;
+  std::function<void(std::uint64_t, std::string_view)> observer_;
 };
 
 }  // namespace orbit::lsm

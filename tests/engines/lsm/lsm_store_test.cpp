@@ -324,6 +324,18 @@ TEST_P(LsmStoreTest, RepeatedReadsOfAnSstableHitTheBlockCache) {
   ASSERT_TRUE(store);
   put_many(*store, 0, 200);
   ASSERT_TRUE(sync_wait(store->checkpoint()).ok());  // memtable empty: reads go to the SSTable
+  // A flush puts the blocks it writes into the cache: no read misses.
+  auto flushed = counters(*store);
+  expect_present(*store, 10, 1);
+  auto after_flush = counters(*store);
+  EXPECT_EQ(after_flush.cache_misses, flushed.cache_misses);
+  EXPECT_EQ(after_flush.cache_hits, flushed.cache_hits + 1);
+  ASSERT_TRUE(sync_wait(store->close()).ok());
+  store.reset();
+
+  // Reopened, the cache is cold: one miss (a block read), then hits.
+  store = open(c);
+  ASSERT_TRUE(store);
   auto first = counters(*store);
   expect_present(*store, 10, 1);
   auto second = counters(*store);
