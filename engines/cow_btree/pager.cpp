@@ -285,13 +285,18 @@ Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
   if (previous.root.on_disk() && tree_.root()) collect_unshared(tree_.root(), shared, dropped);
   if (previous.free_list.on_disk()) dropped.push_back(previous.free_list);
 
-  std::vector<std::pair<std::string, std::uint64_t>> runs;
+  // Each node is encoded and written before the next is encoded: the loop
+  // runs other coroutines (writers) during every write, so a checkpoint
+  // never holds the loop for more than one node's encoding, and only one
+  // encoded node is in memory at a time. (Children come before parents in
+  // `fresh`, so every child's reference is known when its parent is encoded.)
   for (const Node* node : fresh) {
     std::uint64_t page = allocate(pages_needed(*node, meta_.page_size));
     std::string run = encode_node(*node, page, meta_.page_size);
     node->disk = PageRef{page, static_cast<std::uint32_t>(run.size() / meta_.page_size),
                          coding::decode_fixed32(run.data())};
-    runs.emplace_back(std::move(run), page);
+    auto wrote = co_await write_run(run, page);
+    if (!wrote.ok()) co_return wrote;
   }
   for (const PageRef& ref : dropped) {
     for (std::uint64_t p = ref.page_id; p < ref.page_id + ref.page_count; ++p) freed_now.insert(p);
@@ -305,12 +310,8 @@ Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
   listed.insert(pending_.begin(), pending_.end());
   std::string list_run = encode_free_list(listed, freed_now, list_page, meta_.page_size, list_pages);
   next.free_list = PageRef{list_page, list_pages, coding::decode_fixed32(list_run.data())};
-  runs.emplace_back(std::move(list_run), list_page);
-
-  for (const auto& [run, page] : runs) {
-    auto wrote = co_await write_run(run, page);
-    if (!wrote.ok()) co_return wrote;
-  }
+  auto list_written = co_await write_run(list_run, list_page);
+  if (!list_written.ok()) co_return list_written;
   auto synced = co_await file_->datasync();
   if (!synced.ok()) co_return io_error("datasync", synced.error(), 0);
 
