@@ -433,15 +433,19 @@ Task<void> LsmStore::compaction_loop() {
 Task<Result<void>> LsmStore::compact_until_idle() {
   while (flush_running_ || compaction_running_) co_await background_progress();
   if (background_error_) co_return *background_error_;
-  while (!imms_.empty()) {
-    auto flushed = co_await flush_one(imms_.front());
-    if (!flushed) co_return flushed;
+  // Hold both "running" flags so no background loop starts meanwhile.
+  flush_running_ = compaction_running_ = true;
+  Result<void> result;
+  while (result && !imms_.empty()) result = co_await flush_one(imms_.front());
+  while (result) {
+    auto job = pick_compaction();
+    if (!job) break;
+    result = co_await run_compaction(std::move(*job));
   }
-  while (auto job = pick_compaction()) {
-    auto done = co_await run_compaction(std::move(*job));
-    if (!done) co_return done;
-  }
-  co_return Result<void>();
+  flush_running_ = compaction_running_ = false;
+  wake_waiters();
+  schedule_flush();
+  co_return result;
 }
 
 Task<Result<void>> LsmStore::flush_one(Immutable imm) {
