@@ -502,6 +502,38 @@ TEST_P(CowStoreTest, CorruptedPageIsReportedWithFileAndOffset) {
   EXPECT_EQ(report.problems[0].offset, offset);
 }
 
+// metadata.json only describes: a damaged one is reported by verify, and the
+// store still opens from its meta slot (which wins) and rewrites it at the
+// next checkpoint.
+TEST_P(CowStoreTest, DamagedMetadataIsReportedButTheMetaSlotWins) {
+  Model model;
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    write(*store, 0, 50, "a", model);
+    ASSERT_TRUE(sync_wait(store->close()).ok());
+  }
+  {
+    std::fstream f(dir + "/metadata.json", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(30);
+    f.put('#');
+  }
+  VerifyReport report = verify();
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.problems[0].file, "metadata.json");
+  EXPECT_NE(report.problems[0].what.find("checksum"), std::string::npos) << report.problems[0].what;
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    expect_contents(*store, model, 50);
+    write(*store, 50, 60, "b", model);
+    ASSERT_TRUE(sync_wait(store->close()).ok());  // checkpoints: metadata.json rewritten
+  }
+  report = verify();
+  EXPECT_TRUE(report.ok()) << problems(report);
+  EXPECT_GT(report.leases_checked, 0u);
+}
+
 TEST_P(CowStoreTest, RefusesAnotherBackendsDirectory) {
   std::ofstream(dir + "/CURRENT") << "MANIFEST-000001\n";
   auto opened = try_open(quiet(), config());
