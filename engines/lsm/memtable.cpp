@@ -1,6 +1,9 @@
 #include "engines/lsm/memtable.hpp"
 
 #include <cassert>
+#include <cstring>
+
+#include "src/util/coding.hpp"
 
 namespace orbit::lsm {
 
@@ -18,8 +21,20 @@ void Memtable::add(SequenceNumber sequence, ValueType type, std::string_view use
 
 Memtable::LookupResult Memtable::get(std::string_view user_key, SequenceNumber snapshot) const {
   LookupResult result;
-  std::string seek_key = make_internal_key(user_key, snapshot, kValueTypeForSeek);
-  auto it = map_.lower_bound(std::string_view(seek_key));
+  // The seek key on the stack when it fits: a hot read allocates only the
+  // value it returns.
+  char stack[128];
+  std::string heap;
+  std::string_view seek_key;
+  if (user_key.size() + kInternalKeyTagSize <= sizeof stack) {
+    std::memcpy(stack, user_key.data(), user_key.size());
+    coding::encode_fixed64(stack + user_key.size(), (snapshot << 8) | static_cast<std::uint8_t>(kValueTypeForSeek));
+    seek_key = std::string_view(stack, user_key.size() + kInternalKeyTagSize);
+  } else {
+    heap = make_internal_key(user_key, snapshot, kValueTypeForSeek);
+    seek_key = heap;
+  }
+  auto it = map_.lower_bound(seek_key);
   if (it == map_.end()) return result;
   ParsedInternalKey parsed;
   if (!parse_internal_key(it->first, parsed) || parsed.user_key != user_key) return result;
