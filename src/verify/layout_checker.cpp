@@ -58,6 +58,8 @@ void LayoutChecker::enter(Phase phase) {
     std::sort(expiry_.begin(), expiry_.end(), [](const ExpiryEntry& a, const ExpiryEntry& b) {
       return std::pair(a.actor, a.entry) < std::pair(b.actor, b.entry);
     });
+    // One node entry per live lease, and a consistent store has one expiry entry per lease.
+    nodes_expected_.reserve(expiry_.size());
   }
   if (phase_ != Phase::Node && phase == Phase::Node) {
     std::sort(nodes_expected_.begin(), nodes_expected_.end(),

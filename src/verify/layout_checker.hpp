@@ -17,9 +17,13 @@
 //
 // Memory: the store's bytes are streamed, not kept. To match the three
 // orders against each other in one pass the checker keeps, per live lease,
-// a 64-bit fingerprint of each index entry plus the actor's UUID to name a
-// mismatch: at most 56 bytes per lease (56 MB per million leases, freed by
-// finish()). Fingerprints are 64-bit hashes, so two different entries
+// a 64-bit fingerprint of each index entry plus the actor's UUID (and the
+// expiry time) to name a mismatch: 80 bytes per lease (48 per expiry entry,
+// 32 per expected node entry), so about 80 MB per million leases, up to
+// twice that while a vector grows; freed by finish(). This is O(leases),
+// not O(1): a bounded-memory alternative (order-independent digests of the
+// three sets) would only say *that* an index disagrees, not for which lease.
+// Fingerprints are 64-bit hashes, so two different entries
 // colliding (and hiding one problem) has probability about n^2 / 2^65.
 // Problems found only at finish() name the actor UUID (and, for an orphaned
 // expiry entry, its time) rather than a file offset, which is no longer known.

@@ -41,6 +41,11 @@ PY
   measure "import json (fresh store)" "$cli" import --backend="$backend" --data-dir="$work/src-$n" --input="$work/gen-$n.json"
   measure "export json" "$cli" export --backend="$backend" --data-dir="$work/src-$n" --output="$work/out-$n.json"
   measure "export binary" "$cli" export --backend="$backend" --data-dir="$work/src-$n" --format=binary --output="$work/out-$n.bin"
+  # The same exports with the stores' block caches off: what orbit-cli itself holds.
+  ORBIT_ROCKSDB_BLOCK_CACHE_MB=0 ORBIT_LSM_BLOCK_CACHE_MB=0 \
+    measure "export json, no block cache" "$cli" export --backend="$backend" --data-dir="$work/src-$n" --output="$work/out-$n.json"
+  ORBIT_ROCKSDB_BLOCK_CACHE_MB=0 ORBIT_LSM_BLOCK_CACHE_MB=0 \
+    measure "export bin, no block cache" "$cli" export --backend="$backend" --data-dir="$work/src-$n" --format=binary --output="$work/out-$n.bin"
   measure "import json" "$cli" import --backend="$backend" --data-dir="$work/dst-json-$n" --input="$work/out-$n.json"
   measure "import binary" "$cli" import --backend="$backend" --data-dir="$work/dst-bin-$n" --input="$work/out-$n.bin"
   measure "validate" "$cli" validate --backend="$backend" --data-dir="$work/dst-bin-$n"
