@@ -570,16 +570,22 @@ Task<Result<void>> LsmStore::install(Edit edit) {
 Task<void> LsmStore::delete_files(std::vector<TablePtr> tables) {
   // Views that still hold these tables keep reading them through their open
   // descriptors; the names go now.
-  for (const TablePtr& t : tables) {
-    (void)co_await fs().remove(sst_dir_ + "/" + t->meta.name);
-    cache_->erase_file(t->meta.number);
-  }
+  // Their cached blocks are left to age out of the LRU (file numbers are
+  // never reused): dropping them here would walk the whole cache per file.
+  for (const TablePtr& t : tables) (void)co_await fs().remove(sst_dir_ + "/" + t->meta.name);
 }
 
 std::uint64_t LsmStore::level_target_bytes(std::size_t level) const {
-  std::uint64_t target = options_.level1_target_bytes != 0
-                             ? options_.level1_target_bytes
-                             : static_cast<std::uint64_t>(memtable_bytes_) * std::max<std::uint32_t>(lsm_.compaction_threshold, 1);
+  // Level 1 holds at least what compaction_threshold memtables hold, and at
+  // least RocksDB's max_bytes_for_level_base (256 MiB), so that the same
+  // memtable size, multiplier and threshold give the same level shape as
+  // the RocksDb backend (and a comparable write amplification).
+  constexpr std::uint64_t kMinLevel1Bytes = 256ull << 20;
+  std::uint64_t target =
+      options_.level1_target_bytes != 0
+          ? options_.level1_target_bytes
+          : std::max(kMinLevel1Bytes, static_cast<std::uint64_t>(memtable_bytes_) *
+                                          std::max<std::uint32_t>(lsm_.compaction_threshold, 1));
   for (std::size_t l = 1; l < level; ++l) {
     if (target > (std::uint64_t{1} << 56) / lsm_.level_size_multiplier) return std::uint64_t{1} << 56;
     target *= lsm_.level_size_multiplier;

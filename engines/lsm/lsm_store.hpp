@@ -22,7 +22,8 @@
 // Compaction (leveled, one at a time, in the background): level 0 -> 1 when
 // level 0 holds compaction_threshold files (all of level 0 plus the level-1
 // files they overlap); level n -> n+1 when level n's bytes pass its target
-// (memtable bytes * compaction_threshold * level_size_multiplier^(n-1)),
+// (max(memtable bytes * compaction_threshold, 256 MiB) *
+// level_size_multiplier^(n-1)),
 // one file at a time, round robin, moved without rewriting when nothing in
 // level n+1 overlaps it. Output keeps only the newest version of each user
 // key: no view ever needs an older one, because a view pins the Version and
@@ -76,7 +77,7 @@ struct LsmStoreOptions {
   bool wal_prepare_spare = true;          // WalOptions::prepare_spare
   bool background = true;                 // false: flush/compact only when asked (tests)
   std::uint64_t wal_segment_size = 0;     // 0: the WAL's default
-  std::uint64_t level1_target_bytes = 0;  // 0: memtable bytes * compaction_threshold
+  std::uint64_t level1_target_bytes = 0;  // 0: max(memtable bytes * compaction_threshold, 256 MiB)
   std::uint64_t target_file_bytes = 0;    // 0: memtable bytes (at least 1 MiB)
 };
 

@@ -285,7 +285,7 @@ TEST_P(LsmStoreTest, TombstonesAboveOlderDataAreKept) {
   ASSERT_TRUE(sync_wait(store->checkpoint()).ok());
   put_many(*store, 5000, 5);
   ASSERT_TRUE(sync_wait(store->checkpoint()).ok());
-  compact(*store);  // L0 (2 files) -> L1; L1 under its 2 MiB target stays
+  compact(*store);  // L0 (2 files) -> L1; L1 under its target stays
   auto lv = levels(*store);
   ASSERT_FALSE(lv[1].empty());
   ASSERT_TRUE(sync_wait(store->close()).ok());
