@@ -2,10 +2,12 @@
 //
 // State: one immutable Tree (tree.hpp) holding the shared key layout
 // (src/kv/changes.hpp: primary 'L' entries with the encoded lease, 'N' and
-// 'E' index entries), fully in memory. KvStore does the rest of the API: a
-// write is logged to <data_dir>/orbit.wal (group commit, durable by default)
-// and then applied here by path copying, so a reader's view (a Tree value,
-// copied in O(1)) never changes under it and needs no lock.
+// 'E' index entries), fully in memory in packed nodes (node.hpp). KvStore
+// does the rest of the API: a write is logged to <data_dir>/orbit.wal (group
+// commit, durable by default) and then applied here: nodes that a reader's
+// view, a running checkpoint or the committed tree can reach are copied
+// (path copying), the others changed in place (Tree::insert_or_assign). A
+// view is a Tree value, copied in O(1); it never changes and needs no lock.
 //
 // Files in data_dir (FORMAT.md):
 //   orbit.wal/       the shared WAL (src/wal/FORMAT.md)
@@ -16,8 +18,9 @@
 //
 // Checkpoint: take the current Tree, applied LSN and live counts at one
 // instant (writers go on at once), commit the tree to the page file (only
-// the nodes written since the last checkpoint), then cut the WAL below that
-// LSN and rewrite metadata.json. A background coroutine checkpoints when
+// the nodes changed since the last checkpoint, each encoded and written in
+// turn so writers run between writes), then cut the WAL below that LSN and
+// rewrite metadata.json. A background coroutine checkpoints when
 // the WAL grew by checkpoint_wal_bytes or checkpoint_interval passed with
 // writes pending; checkpoint() does one now. One checkpoint at a time. An
 // I/O error in a checkpoint loses nothing acknowledged (the WAL keeps every
