@@ -3,7 +3,7 @@
 #   tools/dev.sh bench       install deps, build Release, run the load benchmark
 #   tools/dev.sh test        install deps, build, run the whole test suite (ctest)
 #   tools/dev.sh test-asan   the test suite under AddressSanitizer + UBSan
-#   tools/dev.sh test-tsan   the concurrency tests (io, wal, api) under ThreadSanitizer
+#   tools/dev.sh test-tsan   io, wal, api, kv and the COW/LSM conformance suite under ThreadSanitizer
 #   tools/dev.sh crash [N]   the proof of durability: N SIGKILL cycles per backend
 #                            (default 1000) and the full power-loss and fault sweeps
 #   tools/dev.sh deps        only install the Debian packages
@@ -82,13 +82,14 @@ case "${1:-}" in
     exit "$status"
     ;;
   test-tsan)
-    # g++ (clang 14 cannot compile our coroutines under TSan). RocksDB tests are
-    # left out: Debian's librocksdb is not instrumented, so TSan reports races
-    # inside it that it cannot see the synchronisation of.
+    # g++ (clang 14 cannot compile our coroutines under TSan). The conformance
+    # suite runs on the COW and LSM engines; RocksDB is left out: Debian's
+    # librocksdb is not instrumented, so TSan reports races inside it that it
+    # cannot see the synchronisation of.
     install_deps
     configure_and_build build/tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORBIT_SANITIZE=thread -DORBIT_BUILD_PERF=OFF
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --test-dir build/tsan --output-on-failure \
-      -j "$JOBS" --timeout 900 -L '^(api|io|wal|metrics|util)$'
+      -j "$JOBS" --timeout 900 -L '^(api|io|wal|metrics|util|kv|conformance)$' -E 'RocksDb'
     ;;
   *)
     echo "usage: tools/dev.sh bench [orbit-bench flags] | test | test-asan | test-tsan | crash [cycles] | deps" >&2
