@@ -52,7 +52,8 @@ std::string export_body(const std::string& path);
 std::string read_file(const std::string& path);
 
 // How many leases the big tests use: 100,000 in an optimized build, 20,000
-// with CI=true, in Debug or under sanitizers; ORBIT_CLI_TEST_LEASES overrides.
+// there with CI=true, 10,000 in Debug or under sanitizers;
+// ORBIT_CLI_TEST_LEASES overrides.
 std::size_t test_lease_count();
 
 }  // namespace orbit::cli_test
