@@ -140,17 +140,17 @@ Task<Result<VerifyReport>> verify_rocksdb_files(PersistenceConfig config, io::Ru
   read.verify_checksums = true;
   read.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read));
-  std::string last_key;
+  std::uint64_t keys_read = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     checker.add(std::string_view(it->key().data(), it->key().size()),
                 std::string_view(it->value().data(), it->value().size()));
-    last_key.assign(it->key().data(), it->key().size());
+    ++keys_read;
   }
   if (!it->status().ok()) {
     report.problems.push_back(problem_from_status(
         dir, it->status(), "",
-        "reading all keys stopped after " + std::to_string(report.leases_checked) +
-            " leases (index cross-check not completed)"));
+        "reading all keys stopped after " + std::to_string(keys_read) +
+            " keys (index cross-check not completed)"));
     co_return Out(std::move(report));
   }
   checker.finish();
