@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -77,6 +79,27 @@ Task<std::vector<std::uint64_t>> timed_gets(CowBTreeStore* store, std::uint64_t 
     if (!got.ok()) std::abort();
   }
   co_return ns;
+}
+
+struct TimedWrite {
+  Clock::time_point start;
+  std::uint64_t ns;
+};
+
+// Renews (store_lease of a changed lease) in a loop on the store's loop
+// thread until `stop`, recording each write's latency.
+Task<std::vector<TimedWrite>> timed_writes(CowBTreeStore* store, std::uint64_t leases, std::atomic<bool>* stop) {
+  std::vector<TimedWrite> out;
+  std::mt19937_64 rng(11);
+  (void)co_await store->get_lease(key_of(0));
+  while (!stop->load()) {
+    Lease lease = lease_of(rng() % leases);
+    const auto start = Clock::now();
+    auto stored = co_await store->store_lease(std::move(lease));
+    out.push_back({start, static_cast<std::uint64_t>((Clock::now() - start).count())});
+    if (!stored.ok()) std::abort();
+  }
+  co_return out;
 }
 
 double percentile(std::vector<std::uint64_t> v, double p) {
@@ -147,6 +170,34 @@ TEST(CowMeasure, DISABLED_MeasureOneMillionLeases) {
     std::printf("get_lease on the loop thread, %s: p50 %.3f us, p99 %.3f us, p99.9 %.3f us\n",
                 hot ? "one hot key" : "random keys", percentile(ns, 0.5), percentile(ns, 0.99),
                 percentile(ns, 0.999));
+  }
+  {
+    // Writers during a checkpoint: one writer renews random leases (no
+    // fdatasync: durability none, so the loop's own stalls show) while
+    // another thread checkpoints. The checkpoint writes every leaf the
+    // writes touched since the last one.
+    std::atomic<bool> stop{false};
+    std::vector<TimedWrite> writes;
+    std::thread writer([&] { writes = sync_wait(timed_writes(store.get(), leases, &stop)); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    const auto checkpoint_start = Clock::now();
+    auto checkpointed = sync_wait(store->checkpoint());
+    const auto checkpoint_end = Clock::now();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    stop = true;
+    writer.join();
+    ASSERT_TRUE(checkpointed.ok()) << checkpointed.error().to_string();
+    std::vector<std::uint64_t> during, outside;
+    for (const TimedWrite& w : writes) {
+      const auto end = w.start + std::chrono::nanoseconds(w.ns);
+      (end >= checkpoint_start && w.start <= checkpoint_end ? during : outside).push_back(w.ns);
+    }
+    std::printf("checkpoint with a writer running: %.3f s; %zu writes during it: p50 %.1f us, p99 %.1f us, max %.1f us; "
+                "%zu writes outside: p50 %.1f us, p99 %.1f us, max %.1f us\n",
+                std::chrono::duration<double>(checkpoint_end - checkpoint_start).count(), during.size(),
+                during.empty() ? 0.0 : percentile(during, 0.5), during.empty() ? 0.0 : percentile(during, 0.99),
+                during.empty() ? 0.0 : percentile(during, 1.0), outside.size(), percentile(outside, 0.5),
+                percentile(outside, 0.99), percentile(outside, 1.0));
   }
   {
     // The engine alone (no API wrapper, metrics or coroutine frames): the
