@@ -70,9 +70,22 @@ class File {
   virtual Task<IoResult<void>> close() = 0;    // also happens in the destructor, synchronously
 };
 
+// An exclusive advisory lock (flock(2)) on a file, held until destroyed.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
+
+  // Creates `path` if missing and takes an exclusive flock on it without
+  // waiting: EWOULDBLOCK when another holder has it (another process, or
+  // another open of the same file in this one). Released when the FileLock
+  // is destroyed or the process dies. Blocking (a metadata call); the
+  // default implementation is plain POSIX for every file system.
+  virtual IoResult<std::unique_ptr<FileLock>> lock_file(const std::string& path);
 
   virtual Task<IoResult<std::unique_ptr<File>>> open(std::string path, OpenOptions options) = 0;
   // rename(2); durable only after sync_dir of the parent.

@@ -243,6 +243,7 @@ Task<Result<TablePtr>> LsmStore::open_table(FileMeta meta) {
 
 Task<Result<void>> LsmStore::recover() {
   const auto started = Clock::now();
+  if (auto locked = lock_data_dir(); !locked) co_return locked;
   if (auto made = fs().create_dirs(sst_dir_); !made)
     co_return make_error(ErrorCode::IOError, "create " + sst_dir_ + ": " + made.message());
   auto manifest = co_await read_manifest(fs(), dir_, lsm_.max_levels);

@@ -1,5 +1,6 @@
 #include "src/kv/kv_store.hpp"
 
+#include <cerrno>
 #include <filesystem>
 #include <unordered_map>
 #include <utility>
@@ -107,6 +108,21 @@ std::optional<Error> KvStore::check_open() const {
 }
 
 // ---- Recovery ----------------------------------------------------------------
+
+Result<void> KvStore::lock_data_dir() {
+  const std::string path = (std::filesystem::path(config_.data_dir) / kLockFileName).string();
+  auto lock = runtime().fs().lock_file(path);
+  if (!lock) {
+    if (lock.error() == EWOULDBLOCK)
+      return make_error(ErrorCode::Unavailable,
+                        "data_dir '" + config_.data_dir + "' is in use by another open " + engine_name_ +
+                            " store (" + kLockFileName + " is locked); close it first",
+                        true);
+    return make_error(ErrorCode::IOError, "lock " + path + ": " + lock.message());
+  }
+  dir_lock_ = std::move(lock).value();
+  return Result<void>();
+}
 
 Task<Result<void>> KvStore::open_log(wal::WalOptions options, std::uint64_t applied_lsn, LiveCounts live) {
   const auto started = Clock::now();
@@ -414,8 +430,9 @@ Task<Result<void>> KvStore::do_close() {
   closed_ = true;  // new operations fail from here on
   co_await wait_until_idle();
   Result<void> engine = co_await close_engine();
-  if (!wal_) co_return engine;
-  Result<void> logged = co_await wal_->close();  // (not inside ?:, see the g++ 12 note in README)
+  Result<void> logged;
+  if (wal_) logged = co_await wal_->close();  // (not inside ?:, see the g++ 12 note in README)
+  dir_lock_.reset();  // the directory may be opened again
   if (!engine) co_return engine;
   co_return logged;
 }

@@ -45,6 +45,9 @@
 
 namespace orbit::kv {
 
+// The lock file every KvStore engine holds in its data directory.
+inline constexpr const char* kLockFileName = "orbit.lock";
+
 struct KvPair {
   std::string key;
   std::string value;
@@ -69,6 +72,13 @@ class KvStore : public ProviderBase {
   KvStore(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime, std::string engine_name);
 
   // ---- For the engine ----------------------------------------------------
+
+  // Takes the data directory's lock (<data_dir>/orbit.lock, flock): the
+  // engine's open calls it before it reads or changes any file, so a second
+  // open of the same directory — in another process or this one — fails
+  // with Unavailable instead of two writers sharing one log. Held until the
+  // store is destroyed (or its process dies).
+  Result<void> lock_data_dir();
 
   // Opens <data_dir>/orbit.wal with `options` (dir and durability are
   // filled in here from the config) and applies every entry after
@@ -149,6 +159,7 @@ class KvStore : public ProviderBase {
 
   PersistenceConfig config_;
   std::string engine_name_;
+  std::unique_ptr<io::FileLock> dir_lock_;
   std::unique_ptr<wal::Wal> wal_;
   bool closed_ = false;
   bool committing_ = false;

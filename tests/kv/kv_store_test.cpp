@@ -173,6 +173,18 @@ TEST_P(KvStoreTest, ReopenReplaysTheLogToTheSameStateAndCounts) {
   EXPECT_GT(store().last_applied(), lsn_before);
 }
 
+TEST_P(KvStoreTest, ASecondOpenOfTheSameDirectoryIsRefusedUntilTheFirstCloses) {
+  auto second = MapStore::open(dir_, GetParam());
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.code(), ErrorCode::Unavailable);
+  EXPECT_TRUE(second.error().retryable);
+  EXPECT_NE(second.error().message.find("orbit.lock"), std::string::npos) << second.error().message;
+  // close() lets go of the directory.
+  ASSERT_TRUE(sync_wait(store().store_lease(lease(1, "a", t0_))));
+  reopen();
+  EXPECT_TRUE(sync_wait(store().get_lease(lease(1, "a", t0_).key)));
+}
+
 TEST_P(KvStoreTest, ClosedStoreRefusesWithItsName) {
   ASSERT_TRUE(sync_wait(store().close()));
   auto refused = sync_wait(store().store_lease(lease(1, "a", t0_)));

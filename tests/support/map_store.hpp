@@ -48,6 +48,7 @@ class MapStore final : public kv::KvStore {
   // replay on the runtime's loop and blocks the calling thread meanwhile.
   static Task<OpenedStore> open(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime) {
     std::unique_ptr<MapStore> store(new MapStore(std::move(config), std::move(runtime)));
+    if (auto locked = store->lock_data_dir(); !locked) co_return OpenedStore(std::move(locked).error());
     wal::WalOptions log;
     log.segment_size = 1 << 20;
     auto opened = store->runtime().block_on(store->open_log(log, 0, {}));
