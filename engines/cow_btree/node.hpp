@@ -148,6 +148,9 @@ struct Node {
   Entries entries;                // leaves: keys and values; branches: separator keys
   std::vector<NodePtr> children;  // branches only
   mutable PageRef disk;           // see the header comment
+  // The pager's commit that last walked this node (pager.cpp); the single
+  // writer's bookkeeping, like `disk`.
+  mutable std::uint64_t commit_mark = 0;
 };
 
 }  // namespace orbit::cow_btree

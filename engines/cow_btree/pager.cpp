@@ -1,13 +1,13 @@
-// Commit = collect new nodes (disk unset) bottom-up, find the old committed
-// nodes the new tree no longer shares, place new runs in free pages or past
-// the end, write them and a fresh free-list run, datasync, write meta slot
+// Commit = walk the new tree's unwritten nodes in post-order, placing each
+// run in free pages (next fit over a byte per page) or past the end and
+// writing it at once; mark the old committed nodes the new tree no longer
+// reaches as freed; write a fresh free-list run, datasync, write meta slot
 // txn & 1, datasync. Open = read both slots, take the newest valid, load.
 #include "engines/cow_btree/pager.hpp"
 
 #include <cassert>
 #include <cerrno>
 #include <cstring>
-#include <unordered_set>
 #include <vector>
 
 #include "engines/cow_btree/page_format.hpp"
@@ -18,18 +18,34 @@ namespace orbit::cow_btree {
 namespace {
 
 constexpr std::uint32_t kFreeListMagic = 0x4C46424Fu;  // "OBFL"
+constexpr std::uint8_t kPageUsed = 0;
+constexpr std::uint8_t kPageFree = 1;
+constexpr std::uint8_t kPagePending = 2;
+constexpr std::uint8_t kPageFreedNow = 3;
 constexpr std::size_t kMaxDepth = 64;
 
 // Free-list run: header like a node run (kind 3), body = one varint per
 // listed page: (page_id << 1) | recent, where recent marks a page freed by the
 // commit that wrote this list (see pager.hpp: not reusable until the commit
 // after next).
-// The run is exactly `count` pages (the reservation; zero padding after the body).
-std::string encode_free_list(const std::set<std::uint64_t>& pages, const std::set<std::uint64_t>& recent,
-                             std::uint64_t page_id, std::size_t page_size, std::uint32_t count) {
+// The run is exactly `count` pages (the reservation; zero padding after the
+// body). `state` holds one PageState per page id.
+std::string encode_free_list(const std::vector<std::uint8_t>& state, std::uint64_t page_id, std::size_t page_size,
+                             std::uint32_t count) {
   std::string body;
-  for (std::uint64_t p : pages) coding::put_varint64(body, p << 1);
-  for (std::uint64_t p : recent) coding::put_varint64(body, (p << 1) | 1);
+  std::uint32_t entries = 0;
+  for (std::uint64_t p = 0; p < state.size(); ++p) {
+    if (state[p] == kPageFree || state[p] == kPagePending) {
+      coding::put_varint64(body, p << 1);
+      ++entries;
+    }
+  }
+  for (std::uint64_t p = 0; p < state.size(); ++p) {
+    if (state[p] == kPageFreedNow) {
+      coding::put_varint64(body, (p << 1) | 1);
+      ++entries;
+    }
+  }
   assert(kNodeHeaderSize + body.size() <= static_cast<std::size_t>(count) * page_size);
   std::string out;
   coding::put_fixed32(out, 0);
@@ -39,7 +55,7 @@ std::string encode_free_list(const std::set<std::uint64_t>& pages, const std::se
   coding::put_fixed16(out, 0);
   coding::put_fixed32(out, count);
   coding::put_fixed64(out, page_id);
-  coding::put_fixed32(out, static_cast<std::uint32_t>(pages.size() + recent.size()));
+  coding::put_fixed32(out, entries);
   coding::put_fixed32(out, static_cast<std::uint32_t>(body.size()));
   out += body;
   out.resize(static_cast<std::size_t>(count) * page_size, '\0');
@@ -52,20 +68,14 @@ std::uint32_t free_list_pages(std::size_t entries, std::size_t page_size) {
   return static_cast<std::uint32_t>((total + page_size - 1) / page_size);
 }
 
-void collect_new(const NodePtr& node, std::vector<const Node*>& out, std::unordered_set<const Node*>& shared) {
-  if (node->disk.on_disk()) {
-    shared.insert(node.get());
-    return;
-  }
-  for (const auto& child : node->children) collect_new(child, out, shared);
-  out.push_back(node.get());  // children before parents
-}
-
-void collect_unshared(const NodePtr& node, const std::unordered_set<const Node*>& shared,
-                      std::vector<PageRef>& out) {
-  if (shared.count(node.get()) != 0 || !node->disk.on_disk()) return;
+// The previous tree's nodes the new tree no longer reaches (not marked
+// with this commit's `mark` by the walk over the new tree): their pages are
+// freed. On-disk subtrees the new tree shares are marked at their top only,
+// which is where this walk stops.
+void collect_unshared(const Node* node, std::uint64_t mark, std::vector<PageRef>& out) {
+  if (node->commit_mark == mark || !node->disk.on_disk()) return;
   out.push_back(node->disk);
-  for (const auto& child : node->children) collect_unshared(child, shared, out);
+  for (const auto& child : node->children) collect_unshared(child.get(), mark, out);
 }
 
 }  // namespace
@@ -194,6 +204,7 @@ Task<Result<void>> Pager::load() {
                                                     slot_problems_[0] + "; slot 1: " + slot_problems_[1] + ")");
   }
   meta_ = *newest;
+  state_.assign(meta_.page_count, kPageUsed);
   if (file_bytes_ < meta_.page_count * meta_.page_size) {
     co_return make_error(ErrorCode::Corruption,
                          "cow_btree page file " + options_.path + " offset " + std::to_string(file_bytes_) +
@@ -230,35 +241,47 @@ Task<Result<void>> Pager::load() {
       if (page < 2 || page >= meta_.page_count) co_return bad("free-list entry outside the file");
       // Freed by the commit that wrote this list: the other meta slot's tree
       // may still reach it, so it waits for the commit after next.
-      if ((entry & 1) != 0) {
-        pending_.insert(page);
-      } else {
-        free_.insert(page);
-      }
+      if (state_[page] != kPageUsed) co_return bad("page listed twice in the free list");
+      set_state(page, (entry & 1) != 0 ? kPagePending : kPageFree);
     }
     if (in.remaining() != 0) co_return bad("trailing bytes in the free-list body");
   }
   co_return Result<void>::success();
 }
 
+void Pager::set_state(std::uint64_t page, std::uint8_t state) {
+  auto count = [this](std::uint8_t st) -> std::size_t* {
+    return st == kPageFree ? &free_count_ : st == kPagePending ? &pending_count_ : st == kPageFreedNow ? &freed_now_count_ : nullptr;
+  };
+  if (std::size_t* before = count(state_[page])) --*before;
+  if (std::size_t* after = count(state)) ++*after;
+  state_[page] = state;
+}
+
 std::uint64_t Pager::allocate(std::uint32_t pages) {
-  // First fit over the free set for a run of consecutive pages.
-  std::uint64_t start = 0;
-  std::uint32_t length = 0;
-  for (std::uint64_t p : free_) {
-    if (length > 0 && p == start + length) {
-      ++length;
-    } else {
-      start = p;
-      length = 1;
-    }
-    if (length == pages) {
-      for (std::uint64_t q = start; q < start + pages; ++q) free_.erase(q);
-      return start;
+  // Next fit over the page states for `pages` consecutive reusable pages:
+  // from where the last allocation of this commit ended, then once from the
+  // start; past the end of the file if nothing fits.
+  if (free_count_ >= pages) {
+    const std::uint64_t end = state_.size();
+    for (int pass = 0; pass < 2; ++pass) {
+      std::uint64_t p = pass == 0 ? std::max<std::uint64_t>(cursor_, 2) : 2;
+      const std::uint64_t stop = pass == 0 ? end : std::min<std::uint64_t>(cursor_, end);
+      std::uint32_t length = 0;
+      for (; p < stop; ++p) {
+        length = state_[p] == kPageFree ? length + 1 : 0;
+        if (length == pages) {
+          const std::uint64_t start = p + 1 - pages;
+          for (std::uint64_t q = start; q <= p; ++q) set_state(q, kPageUsed);
+          cursor_ = p + 1;
+          return start;
+        }
+      }
     }
   }
   std::uint64_t end = meta_.page_count;
   meta_.page_count += pages;
+  state_.resize(meta_.page_count, kPageUsed);
   return end;
 }
 
@@ -274,23 +297,39 @@ Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
   }
   Meta next = meta_;
   const Meta previous = meta_;
-  // Pages this commit frees: reachable from the previous tree, which the
-  // other meta slot keeps naming until the next commit overwrites it.
-  std::set<std::uint64_t> freed_now;
+  // Pages this commit frees (kPageFreedNow) are reachable from the previous
+  // tree, which the other meta slot keeps naming until the next commit
+  // overwrites it.
+  cursor_ = 2;
+  if (state_.size() < meta_.page_count) state_.resize(meta_.page_count, kPageUsed);
 
-  std::vector<const Node*> fresh;
-  std::unordered_set<const Node*> shared;
-  collect_new(tree.root(), fresh, shared);
-  std::vector<PageRef> dropped;
-  if (previous.root.on_disk() && tree_.root()) collect_unshared(tree_.root(), shared, dropped);
-  if (previous.free_list.on_disk()) dropped.push_back(previous.free_list);
-
-  // Each node is encoded and written before the next is encoded: the loop
-  // runs other coroutines (writers) during every write, so a checkpoint
-  // never holds the loop for more than one node's encoding, and only one
-  // encoded node is in memory at a time. (Children come before parents in
-  // `fresh`, so every child's reference is known when its parent is encoded.)
-  for (const Node* node : fresh) {
+  // A post-order walk over the nodes not yet on disk (a node is written
+  // after its children, so their references are known), encoding and
+  // writing each node as soon as it is reached: the loop runs other
+  // coroutines (writers) during every write, a checkpoint never holds it for
+  // more than a step of the walk and one node's encoding, and one encoded
+  // node is in memory at a time. Every node of the new tree the walk touches
+  // is marked, so the walk over the previous tree below needs no set.
+  const std::uint64_t mark = previous.txn_id + 1;
+  struct Frame {
+    const Node* node;
+    std::size_t next_child;
+  };
+  std::vector<Frame> stack;
+  auto enter = [&stack, mark](const Node* node) {
+    node->commit_mark = mark;
+    if (!node->disk.on_disk()) stack.push_back({node, 0});
+  };
+  enter(tree.root().get());
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    if (top.next_child < top.node->children.size()) {
+      const Node* child = top.node->children[top.next_child++].get();
+      enter(child);  // may reallocate `stack`: `top` is not used after this
+      continue;
+    }
+    const Node* node = top.node;
+    stack.pop_back();
     std::uint64_t page = allocate(pages_needed(*node, meta_.page_size));
     std::string run = encode_node(*node, page, meta_.page_size);
     node->disk = PageRef{page, static_cast<std::uint32_t>(run.size() / meta_.page_size),
@@ -298,17 +337,19 @@ Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
     auto wrote = co_await write_run(run, page);
     if (!wrote.ok()) co_return wrote;
   }
+  std::vector<PageRef> dropped;
+  if (previous.root.on_disk() && tree_.root()) collect_unshared(tree_.root().get(), mark, dropped);
+  if (previous.free_list.on_disk()) dropped.push_back(previous.free_list);
   for (const PageRef& ref : dropped) {
-    for (std::uint64_t p = ref.page_id; p < ref.page_id + ref.page_count; ++p) freed_now.insert(p);
+    for (std::uint64_t p = ref.page_id; p < ref.page_id + ref.page_count; ++p) set_state(p, kPageFreedNow);
   }
   // Reserve the free-list run for the list as it stands (an upper bound:
-  // taking the run from the free set only shrinks the list), then encode it
-  // into exactly the reserved pages.
-  std::uint32_t list_pages = free_list_pages(free_.size() + pending_.size() + freed_now.size(), meta_.page_size);
+  // taking the run from the reusable pages only shrinks the list), then
+  // encode it into exactly the reserved pages.
+  std::uint32_t list_pages =
+      free_list_pages(free_count_ + pending_count_ + freed_now_count_, meta_.page_size);
   std::uint64_t list_page = allocate(list_pages);
-  std::set<std::uint64_t> listed = free_;
-  listed.insert(pending_.begin(), pending_.end());
-  std::string list_run = encode_free_list(listed, freed_now, list_page, meta_.page_size, list_pages);
+  std::string list_run = encode_free_list(state_, list_page, meta_.page_size, list_pages);
   next.free_list = PageRef{list_page, list_pages, coding::decode_fixed32(list_run.data())};
   auto list_written = co_await write_run(list_run, list_page);
   if (!list_written.ok()) co_return list_written;
@@ -330,9 +371,18 @@ Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
   meta_ = next;
   tree_ = std::move(tree);
   // Pages freed by the previous commit were reachable only from the tree
-  // whose slot this commit just overwrote: reusable from now on.
-  free_.insert(pending_.begin(), pending_.end());
-  pending_ = std::move(freed_now);
+  // whose slot this commit just overwrote: reusable from now on; this
+  // commit's wait for the next. One pass over the page states.
+  for (std::uint64_t p = 2; p < state_.size(); ++p) {
+    if (state_[p] == kPagePending) {
+      state_[p] = kPageFree;
+    } else if (state_[p] == kPageFreedNow) {
+      state_[p] = kPagePending;
+    }
+  }
+  free_count_ += pending_count_;
+  pending_count_ = freed_now_count_;
+  freed_now_count_ = 0;
   ++commits_;
   co_return Result<void>::success();
 }

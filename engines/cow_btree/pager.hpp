@@ -29,6 +29,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "engines/cow_btree/meta.hpp"
 #include "engines/cow_btree/tree.hpp"
@@ -56,11 +57,12 @@ class Pager {
 
   const Tree& tree() const noexcept { return tree_; }
   const Meta& meta() const noexcept { return meta_; }
-  std::size_t free_page_count() const noexcept { return free_.size() + pending_.size(); }
+  std::size_t free_page_count() const noexcept { return free_count_ + pending_count_; }
   // Every page the free list names (reusable now, and freed by the last commit).
   std::set<std::uint64_t> listed_free_pages() const {
-    std::set<std::uint64_t> out = free_;
-    out.insert(pending_.begin(), pending_.end());
+    std::set<std::uint64_t> out;
+    for (std::uint64_t p = 0; p < state_.size(); ++p)
+      if (state_[p] != 0) out.insert(p);
     return out;
   }
   // This open made the file (it did not exist).
@@ -85,6 +87,7 @@ class Pager {
   Task<Result<std::string>> read_run(std::uint64_t page_id, std::uint32_t page_count);
   Task<Result<void>> write_run(const std::string& run, std::uint64_t page_id);
   std::uint64_t allocate(std::uint32_t pages);
+  void set_state(std::uint64_t page, std::uint8_t state);
   Error io_error(const char* what, int err, std::uint64_t offset);
 
   io::FileSystem& fs_;
@@ -92,8 +95,15 @@ class Pager {
   std::unique_ptr<io::File> file_;
   Tree tree_;
   Meta meta_;
-  std::set<std::uint64_t> free_;     // reusable now
-  std::set<std::uint64_t> pending_;  // freed by the last commit: reusable once the next is durable
+  // One state per page id (pager.cpp: used, free = reusable now, pending =
+  // freed by the last commit and reusable once the next is durable, freed
+  // now = by the commit in progress), with counts. A byte per page keeps the
+  // bookkeeping of a commit linear and allocation-free.
+  std::vector<std::uint8_t> state_;
+  std::size_t free_count_ = 0;
+  std::size_t pending_count_ = 0;
+  std::size_t freed_now_count_ = 0;
+  std::uint64_t cursor_ = 2;  // next-fit position within a commit
   bool failed_ = false;
   std::string failure_;
   bool created_ = false;
