@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "engines/lsm/merging_iterator.hpp"
+#include "src/layout/data_dir.hpp"
 
 namespace orbit {
 
@@ -24,25 +25,9 @@ constexpr std::size_t kMaxVersionSteps = 8;
 
 }  // namespace
 
-// Names another backend leaves in its data directory (the seed's layouts).
+// Another backend's files in the directory (src/layout/data_dir.hpp) are refused.
 Result<void> check_data_dir_is_ours(const std::string& data_dir) {
-  std::vector<std::string> found;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(data_dir, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name == "CURRENT" || name == "IDENTITY" || name.rfind("OPTIONS-", 0) == 0 || name.rfind("MANIFEST-", 0) == 0)
-      found.push_back(name + " (RocksDb)");
-    else if (name == "metadata.json" || name == "orbit.pages" || name == "snapshots")
-      found.push_back(name + " (CowBTree)");
-  }
-  if (found.empty()) return {};
-  std::string list;
-  for (const auto& name : found) list += (list.empty() ? "" : ", ") + name;
-  return make_error(ErrorCode::InvalidArgument,
-                    "data_dir '" + data_dir + "' holds another backend's files (" + list +
-                        "); the LsmTree backend needs an empty directory or one of its own "
-                        "(manifest.json, sstables/, orbit.wal/)");
+  return layout::check_owned_by(data_dir, layout::list_names(data_dir), PersistenceBackend::LsmTree);
 }
 
 void add_log_entry(Memtable& table, std::span<const kv::KvChange> changes, std::uint64_t lsn) {

@@ -2,19 +2,16 @@
 //
 // RocksDB would happily create its files beside a COW tree's orbit.wal or an
 // LSM tree's manifest.json, and the user would silently see an empty store.
-// check_data_dir_is_ours() looks for those backends' well-known names and
-// returns an InvalidArgument error naming the directory and what it found.
+// check_data_dir_is_ours() looks for those backends' well-known names
+// (src/layout/data_dir.hpp) and returns an InvalidArgument error naming the
+// directory and what it found.
 #pragma once
 
 #include <string>
-#include <vector>
 
 #include "orbit/result.hpp"
 
 namespace orbit::rocksdb_engine {
-
-// Names in `data_dir` that belong to another backend (empty if none).
-std::vector<std::string> foreign_backend_files(const std::string& data_dir);
 
 Result<void> check_data_dir_is_ours(const std::string& data_dir);
 

@@ -9,6 +9,7 @@
 
 #include "orbit/factory.hpp"
 #include "orbit/sync_wait.hpp"
+#include "src/layout/data_dir.hpp"
 
 namespace orbit::cli {
 namespace {
@@ -20,22 +21,6 @@ std::string lower(std::string_view text) {
 }
 
 Error usage(std::string message) { return make_error(ErrorCode::InvalidArgument, std::move(message)); }
-
-struct Evidence {
-  std::string_view name;
-  PersistenceBackend backend;
-};
-
-// Names that identify one backend's store for certain (orbit.wal is shared
-// by the COW and LSM stores, so it identifies neither).
-constexpr std::array<Evidence, 6> kEvidence{{
-    {"CURRENT", PersistenceBackend::RocksDb},
-    {"IDENTITY", PersistenceBackend::RocksDb},
-    {"manifest.json", PersistenceBackend::LsmTree},
-    {"sstables", PersistenceBackend::LsmTree},
-    {"metadata.json", PersistenceBackend::CowBTree},
-    {"snapshots", PersistenceBackend::CowBTree},
-}};
 
 }  // namespace
 
@@ -108,13 +93,12 @@ Result<void> check_store_dir(const PersistenceConfig& config, bool may_create) {
     return make_error(ErrorCode::NotFound, "data dir '" + dir + "' does not exist");
   }
   if (!fs::is_directory(dir, ec)) return make_error(ErrorCode::InvalidArgument, "data dir '" + dir + "' is not a directory");
-  for (const auto& evidence : kEvidence) {
-    if (evidence.backend == config.backend) continue;
-    if (fs::exists(fs::path(dir) / evidence.name, ec))
-      return make_error(ErrorCode::InvalidArgument,
-                        "data dir '" + dir + "' holds a " + std::string(to_string(evidence.backend)) + " store (found " +
-                            std::string(evidence.name) + "), not " + std::string(to_string(config.backend)) +
-                            "; use --backend=" + short_name(evidence.backend));
+  for (const std::string& name : layout::list_names(dir)) {
+    auto owner = layout::owner_of(name);
+    if (!owner || *owner == config.backend) continue;
+    return make_error(ErrorCode::InvalidArgument,
+                      "data dir '" + dir + "' holds a " + std::string(to_string(*owner)) + " store (found " + name +
+                          "), not " + std::string(to_string(config.backend)) + "; use --backend=" + short_name(*owner));
   }
   return {};
 }
