@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "src/layout/data_dir.hpp"
 #include "src/codec/key_layout.hpp"
 #include "src/codec/lease_codec.hpp"
 
@@ -22,19 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 std::chrono::microseconds since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-}
-
-// Names another backend keeps in its data directory.
-std::vector<std::string> foreign_files(io::FileSystem& fs, const std::string& dir) {
-  std::vector<std::string> out;
-  auto names = fs.list_dir(dir);
-  if (!names.ok()) return out;
-  for (const std::string& name : names.value()) {
-    const bool rocksdb = name == "CURRENT" || name.rfind("OPTIONS-", 0) == 0 || name.rfind("MANIFEST-", 0) == 0;
-    const bool lsm = name == "manifest.json" || name == "sstables" || name == "wal.log";
-    if (rocksdb || lsm) out.push_back(name);
-  }
-  return out;
 }
 
 // A consistent read view: the Tree value as it was when the view was taken.
@@ -97,14 +85,11 @@ Task<OpenedStore> CowBTreeStore::open(PersistenceConfig config, std::unique_ptr<
   io::Runtime& rt = *runtime;
   co_await rt.schedule();
   io::FileSystem& fs = options.file_system != nullptr ? *options.file_system : rt.fs();
-  if (auto foreign = foreign_files(fs, config.data_dir); !foreign.empty()) {
-    std::string names;
-    for (const auto& n : foreign) names += (names.empty() ? "" : ", ") + n;
-    co_return OpenedStore(make_error(ErrorCode::InvalidArgument,
-                                     "data_dir '" + config.data_dir + "' holds another backend's files (" + names +
-                                         "); the CowBTree backend needs its own directory (orbit.wal, orbit.pages, "
-                                         "metadata.json, snapshots/)"));
-  }
+  auto names = fs.list_dir(config.data_dir);
+  if (auto ours = layout::check_owned_by(config.data_dir, names ? names.value() : std::vector<std::string>(),
+                                         PersistenceBackend::CowBTree);
+      !ours)
+    co_return OpenedStore(std::move(ours).error());
   std::unique_ptr<CowBTreeStore> store(new CowBTreeStore(std::move(config), std::move(runtime), options));
   auto opened = co_await store->open_files();
   if (!opened) {
@@ -120,6 +105,7 @@ Task<Result<void>> CowBTreeStore::open_files() {
     error.message = "open the CowBTree store in data_dir '" + config().data_dir + "': " + error.message;
     return error;
   };
+  if (auto locked = lock_data_dir(); !locked) co_return context(std::move(locked).error());
   auto leftovers = co_await remove_snapshot_leftovers(fs(), path(kSnapshotsDirName));
   if (!leftovers) co_return context(std::move(leftovers).error());
   if (fs().exists(path(kMetadataFileName) + ".tmp")) (void)co_await fs().remove(path(kMetadataFileName) + ".tmp");

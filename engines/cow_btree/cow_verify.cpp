@@ -19,9 +19,7 @@
 #include "src/util/coding.hpp"
 #include "src/wal/format.hpp"
 #include "src/wal/segment_reader.hpp"
-#ifdef ORBIT_COW_HAVE_LAYOUT_CHECKER
 #include "src/verify/layout_checker.hpp"
-#endif
 
 namespace orbit {
 namespace {
@@ -196,16 +194,10 @@ Task<void> check_wal(io::FileSystem& fs, std::string dir, std::uint64_t from_lsn
 }
 
 void check_layout(const cow_btree::Tree& tree, const std::string& file, VerifyReport& report) {
-#ifdef ORBIT_COW_HAVE_LAYOUT_CHECKER
   verify::LayoutChecker checker(report);
   const verify::Location where{file, 0};
   for (auto it = tree.begin(); it.valid(); it.next()) checker.add(it.key(), it.value(), where);
   checker.finish();
-#else
-  (void)tree;
-  (void)file;
-  (void)report;
-#endif
 }
 
 }  // namespace

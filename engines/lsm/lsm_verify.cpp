@@ -21,9 +21,7 @@
 #include "engines/lsm/lsm_store.hpp"
 #include "engines/lsm/merging_iterator.hpp"
 #include "src/codec/key_layout.hpp"
-#ifdef ORBIT_LSM_HAVE_LAYOUT_CHECKER
 #include "src/verify/layout_checker.hpp"
-#endif
 
 namespace orbit {
 namespace {
@@ -234,9 +232,7 @@ Task<Result<VerifyReport>> verify_lsm_files(PersistenceConfig config, io::Runtim
   for (std::size_t level = 1; level < version->levels.size(); ++level)
     if (!version->levels[level].empty()) children.push_back(lsm::make_level_iterator(version->levels[level]));
   lsm::MergingIterator it(std::move(children));
-#ifdef ORBIT_LSM_HAVE_LAYOUT_CHECKER
   verify::LayoutChecker checker(report);
-#endif
   std::uint64_t primary_keys = 0;
   std::string current;
   bool have_current = false;
@@ -250,19 +246,13 @@ Task<Result<VerifyReport>> verify_lsm_files(PersistenceConfig config, io::Runtim
       lsm::parse_internal_key(it.key(), parsed);
       if (parsed.type == lsm::ValueType::Put) {
         if (!current.empty() && current[0] == codec::kPrimaryTag) ++primary_keys;
-#ifdef ORBIT_LSM_HAVE_LAYOUT_CHECKER
         checker.add(current, it.value());
-#endif
       }
     }
     s = co_await it.next();
   }
   if (!s.ok()) add_problem(report, "", offset_in(s.error().message), s.error().message);
-#ifdef ORBIT_LSM_HAVE_LAYOUT_CHECKER
   checker.finish();
-#else
-  report.leases_checked += primary_keys;
-#endif
   if (s.ok() && static_cast<std::int64_t>(primary_keys) != live_keys)
     add_problem(report, "manifest.json", 0,
                 "the store holds " + std::to_string(primary_keys) + " leases, manifest.json's live_keys plus the " +

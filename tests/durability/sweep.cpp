@@ -283,13 +283,20 @@ SweepReport run_sweep(const Subject& subject, const std::string& scratch_dir, bo
     ++report.points;
     ++index;
     const auto backend = index % 2 ? io::BackendChoice::IoUring : io::BackendChoice::Asio;
-    io::testing::FaultFileSystem::Counts seen{};
-    RunResult run = run_once(kind, n, dir, backend, &seen);
-    PersistenceConfig config = subject.config;
-    config.data_dir = dir;
-    auto recovered = recover(subject, config, backend);
     const std::string at = std::string(io::testing::to_string(kind)) + " #" + std::to_string(n) + " (" +
                            (index % 2 ? "io_uring" : "asio") + ")";
+    io::testing::FaultFileSystem::Counts seen{};
+    RunResult run;
+    Result<State> recovered = make_error(ErrorCode::IOError, "not recovered");
+    PersistenceConfig config = subject.config;
+    config.data_dir = dir;
+    try {
+      run = run_once(kind, n, dir, backend, &seen);
+      recovered = recover(subject, config, backend);
+    } catch (const std::exception& e) {  // name the point, then go on with the next
+      report.failures.push_back(at + ": exception " + e.what());
+      continue;
+    }
     if (!recovered) {
       ++report.refused_opens;
       report.failures.push_back(at + ": reopen failed: " + recovered.error().message);
