@@ -374,22 +374,6 @@ Task<Result<std::vector<Lease>>> RocksDbStore::read_range(codec::ScanRange range
   co_return out;
 }
 
-Task<Result<std::vector<Lease>>> RocksDbStore::do_scan_all(ScanOptions options) {
-  return read_range(codec::scan_all_range(options.start_after, options.limit));
-}
-
-Task<Result<std::vector<Lease>>> RocksDbStore::do_scan_by_actor_type(std::string actor_type, ScanOptions options) {
-  return read_range(codec::actor_type_range(actor_type, options.start_after, options.limit));
-}
-
-Task<Result<std::vector<Lease>>> RocksDbStore::do_list_by_node(std::string node_id, ScanOptions options) {
-  return read_range(codec::node_range(node_id, options.start_after, options.limit));
-}
-
-Task<Result<std::vector<Lease>>> RocksDbStore::do_list_expiring_before(SystemTime before, std::size_t limit) {
-  return read_range(codec::expiring_range(before, limit));
-}
-
 // ---- Maintenance ---------------------------------------------------------------
 
 Task<Result<StorageStats>> RocksDbStore::do_stats() {

@@ -70,10 +70,6 @@ class RocksDbStore final : public ProviderBase {
   Task<Result<Lease>> do_get(ActorKey key) override;
   Task<Result<void>> do_remove(ActorKey key) override;
   Task<Result<void>> do_batch(WriteBatch batch) override;
-  Task<Result<std::vector<Lease>>> do_scan_by_actor_type(std::string actor_type, ScanOptions options) override;
-  Task<Result<std::vector<Lease>>> do_list_by_node(std::string node_id, ScanOptions options) override;
-  Task<Result<std::vector<Lease>>> do_list_expiring_before(SystemTime before, std::size_t limit) override;
-  Task<Result<std::vector<Lease>>> do_scan_all(ScanOptions options) override;
   Task<Result<StorageStats>> do_stats() override;
   Task<Result<void>> do_flush() override;
   Task<Result<void>> do_checkpoint() override;
@@ -117,7 +113,7 @@ class RocksDbStore final : public ProviderBase {
   Task<Result<void>> submit(PendingWrite write);
   Task<void> commit_loop();
   Task<void> wait_until_idle();
-  Task<Result<std::vector<Lease>>> read_range(codec::ScanRange range);
+  Task<Result<std::vector<Lease>>> read_range(codec::ScanRange range) override;
   void stop_flusher() noexcept;
 
   PersistenceConfig config_;

@@ -9,33 +9,24 @@
 namespace orbit {
 namespace {
 
-EngineOpenFn engine_for(PersistenceBackend backend) {
-  switch (backend) {
-#ifdef ORBIT_WITH_COW_BTREE
-    case PersistenceBackend::CowBTree: return &open_cow_btree_store;
-#endif
-#ifdef ORBIT_WITH_LSM
-    case PersistenceBackend::LsmTree: return &open_lsm_store;
-#endif
-#ifdef ORBIT_WITH_ROCKSDB
-    case PersistenceBackend::RocksDb: return &open_rocksdb_store;
-#endif
-    default: return nullptr;
-  }
-}
+// What this build has of each backend: its open and verify functions.
+struct Engine {
+  EngineOpenFn open = nullptr;
+  EngineVerifyFn verify = nullptr;
+};
 
-EngineVerifyFn verifier_for(PersistenceBackend backend) {
+Engine engine(PersistenceBackend backend) {
   switch (backend) {
 #ifdef ORBIT_WITH_COW_BTREE
-    case PersistenceBackend::CowBTree: return &verify_cow_btree_files;
+    case PersistenceBackend::CowBTree: return {&open_cow_btree_store, &verify_cow_btree_files};
 #endif
 #ifdef ORBIT_WITH_LSM
-    case PersistenceBackend::LsmTree: return &verify_lsm_files;
+    case PersistenceBackend::LsmTree: return {&open_lsm_store, &verify_lsm_files};
 #endif
 #ifdef ORBIT_WITH_ROCKSDB
-    case PersistenceBackend::RocksDb: return &verify_rocksdb_files;
+    case PersistenceBackend::RocksDb: return {&open_rocksdb_store, &verify_rocksdb_files};
 #endif
-    default: return nullptr;
+    default: return {};
   }
 }
 
@@ -59,21 +50,21 @@ std::string available_list() {
 
 }  // namespace
 
-EngineOpenFn engine_open_function(PersistenceBackend backend) { return engine_for(backend); }
+EngineOpenFn engine_open_function(PersistenceBackend backend) { return engine(backend).open; }
 
 std::vector<PersistenceBackend> PersistenceFactory::available_backends() {
   std::vector<PersistenceBackend> out;
   for (auto b : {PersistenceBackend::CowBTree, PersistenceBackend::LsmTree, PersistenceBackend::RocksDb})
-    if (engine_for(b)) out.push_back(b);
+    if (engine_open_function(b)) out.push_back(b);
   return out;
 }
 
-bool PersistenceFactory::is_available(PersistenceBackend backend) { return engine_for(backend) != nullptr; }
+bool PersistenceFactory::is_available(PersistenceBackend backend) { return engine_open_function(backend) != nullptr; }
 
 Task<Result<std::unique_ptr<PersistenceProvider>>> PersistenceFactory::create_provider(PersistenceConfig config) {
   using Out = Result<std::unique_ptr<PersistenceProvider>>;
   if (auto valid = config.validate(); !valid) co_return Out(std::move(valid).error());
-  EngineOpenFn open = engine_for(config.backend);
+  EngineOpenFn open = engine_open_function(config.backend);
   if (!open)
     co_return Out(make_error(ErrorCode::Unavailable, "backend '" + std::string(to_string(config.backend)) +
                                                          "' is not available in this build (available: " +
@@ -98,7 +89,7 @@ Task<Result<std::unique_ptr<PersistenceProvider>>> PersistenceFactory::create_pr
 Task<Result<VerifyReport>> PersistenceFactory::verify_store(PersistenceConfig config) {
   using Out = Result<VerifyReport>;
   if (auto valid = config.validate(); !valid) co_return Out(std::move(valid).error());
-  EngineVerifyFn verify = verifier_for(config.backend);
+  EngineVerifyFn verify = engine(config.backend).verify;
   if (!verify)
     co_return Out(make_error(ErrorCode::Unavailable, "backend '" + std::string(to_string(config.backend)) +
                                                          "' is not available in this build (available: " +

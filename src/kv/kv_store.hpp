@@ -125,10 +125,6 @@ class KvStore : public ProviderBase {
   Task<Result<Lease>> do_get(ActorKey key) override;
   Task<Result<void>> do_remove(ActorKey key) override;
   Task<Result<void>> do_batch(WriteBatch batch) override;
-  Task<Result<std::vector<Lease>>> do_scan_all(ScanOptions options) override;
-  Task<Result<std::vector<Lease>>> do_scan_by_actor_type(std::string actor_type, ScanOptions options) override;
-  Task<Result<std::vector<Lease>>> do_list_by_node(std::string node_id, ScanOptions options) override;
-  Task<Result<std::vector<Lease>>> do_list_expiring_before(SystemTime before, std::size_t limit) override;
   Task<Result<StorageStats>> do_stats() override;
   Task<Result<void>> do_flush() override;
   Task<Result<void>> do_close() override;
@@ -152,7 +148,7 @@ class KvStore : public ProviderBase {
   Task<void> commit_loop();
   Task<void> commit_group(std::vector<Writer*>& group);
   Task<std::optional<Error>> build_changes(Writer& writer, const Overlay& group, Overlay& mine);
-  Task<Result<std::vector<Lease>>> read_range(codec::ScanRange range);
+  Task<Result<std::vector<Lease>>> read_range(codec::ScanRange range) override;
   Task<void> wait_until_idle();
   Result<void> replay_entry(std::uint64_t lsn, std::string_view payload);
   static Task<void> close_detached(std::unique_ptr<wal::Wal> wal);

@@ -55,6 +55,22 @@ Task<Result<Lease>> ProviderBase::decide_and_store(Request request, Decide decid
   co_return with_metrics<Lease>(std::move(decided).value(), metrics);
 }
 
+Task<Result<std::vector<Lease>>> ProviderBase::do_scan_all(ScanOptions options) {
+  return read_range(codec::scan_all_range(options.start_after, options.limit));
+}
+
+Task<Result<std::vector<Lease>>> ProviderBase::do_scan_by_actor_type(std::string actor_type, ScanOptions options) {
+  return read_range(codec::actor_type_range(actor_type, options.start_after, options.limit));
+}
+
+Task<Result<std::vector<Lease>>> ProviderBase::do_list_by_node(std::string node_id, ScanOptions options) {
+  return read_range(codec::node_range(node_id, options.start_after, options.limit));
+}
+
+Task<Result<std::vector<Lease>>> ProviderBase::do_list_expiring_before(SystemTime before, std::size_t limit) {
+  return read_range(codec::expiring_range(before, limit));
+}
+
 Task<Result<Lease>> ProviderBase::do_acquire(AcquireRequest request) {
   return decide_and_store(std::move(request), &decide_acquire);
 }

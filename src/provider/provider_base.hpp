@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "io/runtime.hpp"
+#include "src/codec/key_layout.hpp"
 #include "orbit/provider.hpp"
 #include "src/util/keyed_mutex.hpp"
 
@@ -28,6 +29,14 @@ class ProviderBase : public PersistenceProvider {
 
   bool on_loop_thread() const noexcept override { return runtime_->on_loop_thread(); }
   void post(std::coroutine_handle<> handle) override { runtime_->post(handle); }
+
+  // The four scans of the API, each one codec::ScanRange read by read_range().
+  Task<Result<std::vector<Lease>>> do_scan_all(ScanOptions options) override;
+  Task<Result<std::vector<Lease>>> do_scan_by_actor_type(std::string actor_type, ScanOptions options) override;
+  Task<Result<std::vector<Lease>>> do_list_by_node(std::string node_id, ScanOptions options) override;
+  Task<Result<std::vector<Lease>>> do_list_expiring_before(SystemTime before, std::size_t limit) override;
+  // The leases of `range`, in its order, from one consistent view.
+  virtual Task<Result<std::vector<Lease>>> read_range(codec::ScanRange range) = 0;
 
   Task<Result<Lease>> do_acquire(AcquireRequest request) override;
   Task<Result<Lease>> do_renew(RenewRequest request) override;

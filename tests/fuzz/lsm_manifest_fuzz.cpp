@@ -14,29 +14,13 @@
 #include <string_view>
 
 #include "engines/lsm/version.hpp"
+#include "tests/support/fuzz_input.hpp"
 
 namespace {
 
 using namespace orbit;
 
-struct Input {
-  const std::uint8_t* data;
-  std::size_t size;
-  std::size_t pos = 0;
-  std::uint64_t u64() {
-    std::uint64_t v = 0;
-    for (int i = 0; i < 8 && pos < size; ++i) v |= static_cast<std::uint64_t>(data[pos++]) << (8 * i);
-    return v;
-  }
-  std::string bytes(std::size_t max) {
-    std::size_t n = pos < size ? data[pos++] % (max + 1) : 0;
-    n = std::min(n, size - pos);
-    std::string out(reinterpret_cast<const char*>(data + pos), n);
-    pos += n;
-    return out;
-  }
-  std::string_view rest() const { return {reinterpret_cast<const char*>(data + pos), size - pos}; }
-};
+using Input = test_support::FuzzInput;
 
 void flip(std::string& text, Input& in) {
   if (text.empty()) return;

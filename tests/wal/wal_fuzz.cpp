@@ -23,19 +23,13 @@
 
 #include "io/runtime.hpp"
 #include "src/wal/wal.hpp"
+#include "tests/support/fuzz_input.hpp"
 
 namespace {
 
 using namespace orbit;
 
-struct Input {
-  const std::uint8_t* data;
-  std::size_t size;
-  std::size_t pos = 0;
-  bool more() const { return pos < size; }
-  std::uint8_t u8() { return pos < size ? data[pos++] : 0; }
-  std::uint16_t u16() { return static_cast<std::uint16_t>(u8() | (u8() << 8)); }
-};
+using Input = test_support::FuzzInput;
 
 io::Runtime& runtime() {
   static std::unique_ptr<io::Runtime> rt = [] {
