@@ -187,13 +187,15 @@ struct BackendReport {
   std::uint64_t opens_clean = 0;
   std::uint64_t opens_refused = 0;
   std::uint64_t stats_failures = 0;
+  std::uint64_t verifies = 0;         // full file scans after recovery
+  std::uint64_t verify_problems = 0;  // problems they found (must be 0)
   std::uint64_t keys_live_last = 0;
   std::uint64_t stats_key_count_differs = 0;  // informational: stats().total_keys may be an estimate
   std::vector<std::string> problems;    // first few, printed in full
 
   bool failed() const {
     return lost || torn || batch_violations || scan_mismatches || write_failures || child_open_failures ||
-           child_abnormal || opens_refused || stats_failures;
+           child_abnormal || opens_refused || stats_failures || verify_problems;
   }
   void note(std::string text) {
     if (problems.size() < 50) problems.push_back(std::move(text));
@@ -381,6 +383,21 @@ bool verify(const Options& o, BackendReport& report, IoBackend io, const std::st
     ++report.stats_failures;
     report.note(at + "close failed: " + closed.error().to_string());
   }
+  store.reset();
+
+  // The full checksum and structure scan of every file of the store (what
+  // orbit-cli validate runs): tree order and fan-out, page accounting,
+  // SSTable blocks and key ranges, manifest, snapshots, key layout.
+  auto verified = sync_wait(PersistenceFactory::verify_store(store_config(report.backend, data_dir, io, o.durability)));
+  ++report.verifies;
+  if (!verified.ok()) {
+    ++report.verify_problems;
+    report.note(at + "verify_store could not run: " + verified.error().to_string());
+  } else if (!verified->ok()) {
+    report.verify_problems += verified->problems.size();
+    const FileProblem& first = verified->problems.front();
+    report.note(at + "verify_store: " + first.file + " offset " + std::to_string(first.offset) + ": " + first.what);
+  }
   return true;
 }
 
@@ -482,6 +499,7 @@ void print_report(const BackendReport& r, const Options& o) {
               u(r.child_open_failures));
   std::printf("  child died on its own            %llu\n", u(r.child_abnormal));
   std::printf("  stats/close failures             %llu\n", u(r.stats_failures));
+  std::printf("  full file scans (verify_store)   %llu, problems %llu\n", u(r.verifies), u(r.verify_problems));
   std::printf("  live keys after last recovery    %llu of %d\n", u(r.keys_live_last), kKeyCount);
   std::printf("  stats.total_keys != live (info)  %llu cycles\n", u(r.stats_key_count_differs));
   for (const auto& p : r.problems) std::printf("  ! %s\n", p.c_str());
