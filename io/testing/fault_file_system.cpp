@@ -305,8 +305,12 @@ Task<IoResult<void>> FaultFileSystem::sync_dir(std::string path) {
 
 Task<IoResult<void>> FaultFileSystem::crash(CrashOptions options) {
   auto& s = *shared_;
+  // Work on snapshots: calls still running on the loop (a store's background
+  // work) may change the live bookkeeping while this awaits.
+  std::vector<NamespaceOp> namespace_ops = std::move(s.namespace_ops);
+  s.namespace_ops.clear();
   // 1. Undo the namespace operations no sync_dir made durable, newest first.
-  for (auto it = s.namespace_ops.rbegin(); it != s.namespace_ops.rend(); ++it) {
+  for (auto it = namespace_ops.rbegin(); it != namespace_ops.rend(); ++it) {
     switch (it->kind) {
       case NamespaceOp::Create:
         (void)co_await s.base.remove(it->to);
@@ -333,11 +337,11 @@ Task<IoResult<void>> FaultFileSystem::crash(CrashOptions options) {
         break;
     }
   }
-  s.namespace_ops.clear();
 
   // 2. Put every file back to its durable image, plus what survives of the
   //    unsynced writes.
-  for (auto& [path, state] : s.files) {
+  const std::vector<std::pair<std::string, std::shared_ptr<FileState>>> files(s.files.begin(), s.files.end());
+  for (const auto& [path, state] : files) {
     if (state->pending.empty() && !state->restore) continue;
     std::size_t keep = 0;
     if (options.keep_random_prefix) keep = s.rng() % (state->pending.size() + 1);

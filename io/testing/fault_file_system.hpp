@@ -23,8 +23,9 @@
 // tracked at the offset they actually landed at.
 // Threading: like any FileSystem, its coroutines run on the owning runtime's
 // loop thread; the fault and counter methods may be called from the test
-// thread while no operation is in flight. Discard every File opened through
-// the wrapper before crash(): afterwards their state is stale.
+// thread while no operation is in flight. crash() works on a snapshot, so
+// calls still running beside it (a store's background work) cannot pull
+// its bookkeeping from under it; Files opened before crash() are stale after.
 #pragma once
 
 #include <array>
