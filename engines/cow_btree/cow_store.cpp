@@ -108,7 +108,10 @@ Task<Result<void>> CowBTreeStore::open_files() {
   if (auto locked = lock_data_dir(); !locked) co_return context(std::move(locked).error());
   auto leftovers = co_await remove_snapshot_leftovers(fs(), path(kSnapshotsDirName));
   if (!leftovers) co_return context(std::move(leftovers).error());
-  if (fs().exists(path(kMetadataFileName) + ".tmp")) (void)co_await fs().remove(path(kMetadataFileName) + ".tmp");
+  if (const std::string temp = path(kMetadataFileName) + ".tmp"; fs().exists(temp)) {
+    auto removed = co_await fs().remove(temp);
+    if (!removed) note_background_error("remove leftover " + temp + ": " + removed.message());
+  }
 
   PagerOptions pager_options;
   pager_options.path = path(kPageFileName);
@@ -340,7 +343,9 @@ Task<void> CowBTreeStore::checkpointer(std::shared_ptr<Background> background) {
     const bool size_due = log().stats().bytes_written - wal_bytes_at_checkpoint_ >= options_.checkpoint_wal_bytes;
     const bool time_due =
         applied_lsn() > pager_->meta().lsn && Clock::now() - last_checkpoint_ >= options_.checkpoint_interval;
-    if (size_due || time_due) (void)co_await run_checkpoint(false, nullptr);
+    if (!size_due && !time_due) continue;
+    auto done = co_await run_checkpoint(false, nullptr);
+    if (!done) note_background_error("checkpoint: " + done.error().to_string());
   }
   background->finished = true;
   if (background->waiter) rt->post(std::exchange(background->waiter, {}));

@@ -45,7 +45,8 @@ Task<Result<void>> write_file_atomically(io::FileSystem& fs, std::string path, s
   if (!wrote.ok()) co_return io_failure(temp, "write", wrote.error());
   auto synced = co_await file->datasync();
   if (!synced.ok()) co_return io_failure(temp, "datasync", synced.error());
-  (void)co_await file->close();
+  auto closed = co_await file->close();
+  if (!closed.ok()) co_return io_failure(temp, "close", closed.error());
   file.reset();
   auto renamed = co_await fs.rename(temp, path);
   if (!renamed.ok()) co_return io_failure(path, "rename from .tmp", renamed.error());

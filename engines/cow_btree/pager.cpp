@@ -153,7 +153,8 @@ Task<Result<void>> Pager::create() {
   tree_ = Tree(options_.max_keys_per_node);
   auto first = co_await commit(tree_, 0);  // txn 1 in slot 1; slot 0 stays zero
   if (!first.ok()) co_return first;
-  (void)co_await file_->close();
+  auto closed = co_await file_->close();
+  if (!closed.ok()) co_return io_error("close", closed.error(), 0);
   file_.reset();
   auto renamed = co_await fs_.rename(temp, options_.path);
   if (!renamed.ok()) co_return io_error("rename .new into place", renamed.error(), 0);

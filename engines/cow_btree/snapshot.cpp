@@ -102,7 +102,8 @@ Task<Result<Meta>> write_tree_file(io::FileSystem& fs, std::string path, Tree tr
   if (!wrote.ok()) co_return io_failure(path, "write meta", wrote.error(), 0);
   auto synced = co_await file->datasync();
   if (!synced.ok()) co_return io_failure(path, "datasync", synced.error());
-  (void)co_await file->close();
+  auto closed = co_await file->close();
+  if (!closed.ok()) co_return io_failure(path, "close", closed.error());
   co_return meta;
 }
 

@@ -1,6 +1,7 @@
 #include "engines/lsm/lsm_store.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <unordered_set>
 
@@ -267,10 +268,10 @@ Task<Result<void>> LsmStore::recover() {
     for (const std::string& name : names.value()) {
       const std::uint64_t number = sstable_file_number(name);
       if (number == 0 || live_numbers.count(number)) continue;
-      (void)co_await fs().remove(sst_dir_ + "/" + name);
+      co_await remove_unnamed(sst_dir_ + "/" + name);
     }
   }
-  if (fs().exists(dir_ + "/manifest.json.tmp")) (void)co_await fs().remove(dir_ + "/manifest.json.tmp");
+  if (fs().exists(dir_ + "/manifest.json.tmp")) co_await remove_unnamed(dir_ + "/manifest.json.tmp");
   add_recovery_time(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started));
 
   wal::WalOptions options;
@@ -375,6 +376,7 @@ void LsmStore::schedule_compaction() {
 }
 
 void LsmStore::set_background_error(Error error) {
+  note_background_error(error.to_string());
   if (!background_error_) {
     error.message = "the LsmTree store in data_dir '" + dir_ + "' stopped writing after a background error: " +
                     error.message;
@@ -475,12 +477,12 @@ Task<Result<void>> LsmStore::flush_one(Immutable imm) {
       }
     }
     if (!status.ok()) {
-      (void)co_await builder->abandon();
+      co_await abandon(*builder);
       co_return status;
     }
     auto info = co_await builder->finish();
     if (!info) {
-      (void)co_await builder->abandon();
+      co_await abandon(*builder);
       co_return std::move(info).error();
     }
     counters_.sstable_bytes_written += info->file_size;
@@ -558,7 +560,18 @@ Task<void> LsmStore::delete_files(std::vector<TablePtr> tables) {
   // descriptors; the names go now.
   // Their cached blocks are left to age out of the LRU (file numbers are
   // never reused): dropping them here would walk the whole cache per file.
-  for (const TablePtr& t : tables) (void)co_await fs().remove(sst_dir_ + "/" + t->meta.name);
+  for (const TablePtr& t : tables) co_await remove_unnamed(sst_dir_ + "/" + t->meta.name);
+}
+
+Task<void> LsmStore::remove_unnamed(std::string path) {
+  auto removed = co_await fs().remove(path);
+  if (!removed && removed.error() != ENOENT)
+    note_background_error("remove " + path + " (no manifest names it): " + removed.message());
+}
+
+Task<void> LsmStore::abandon(SstableBuilder& builder) {
+  auto abandoned = co_await builder.abandon();
+  if (!abandoned.ok()) note_background_error(abandoned.error().to_string());
 }
 
 std::uint64_t LsmStore::level_target_bytes(std::size_t level) const {
@@ -736,8 +749,8 @@ Task<Result<void>> LsmStore::run_compaction(CompactionJob job) {
   }
   if (status.ok() && !stopped && builder) status = co_await finish_output();
   if (!status.ok() || stopped) {
-    if (builder) (void)co_await builder->abandon();
-    for (const Output& o : outputs) (void)co_await fs().remove(o.path);
+    if (builder) co_await abandon(*builder);
+    for (const Output& o : outputs) co_await remove_unnamed(o.path);
     if (stopped) co_return Result<void>();
     co_return status;
   }

@@ -167,6 +167,11 @@ class LsmStore final : public kv::KvStore {
   Task<Result<void>> run_compaction(CompactionJob job);
   Task<Result<void>> install(Edit edit);
   Task<void> delete_files(std::vector<TablePtr> tables);
+  // Removes a file no manifest names (obsolete, or left by a failed or
+  // interrupted flush or compaction); a failure is a background error.
+  Task<void> remove_unnamed(std::string path);
+  // Abandons an unfinished output (closes and removes it), likewise.
+  Task<void> abandon(SstableBuilder& builder);
   Task<Result<TablePtr>> open_table(FileMeta meta);
   void fill_cache_from(SstableBuilder& builder, std::uint64_t number, const std::string& path);
   std::uint64_t level_target_bytes(std::size_t level) const;

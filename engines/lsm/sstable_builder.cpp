@@ -132,9 +132,10 @@ Task<Result<SstableInfo>> SstableBuilder::finish() {
 
 Task<Status> SstableBuilder::abandon() {
   if (failed_.ok()) failed_ = make_error(ErrorCode::Unavailable, "sstable " + path_ + ": abandoned");
-  (void)co_await file_->close();
+  auto closed = co_await file_->close();
   auto removed = co_await fs_.remove(path_);
   if (!removed) co_return io_error("remove", 0, removed.error());
+  if (!closed) co_return io_error("close", 0, closed.error());
   co_return Status{};
 }
 

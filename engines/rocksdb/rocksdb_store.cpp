@@ -395,6 +395,7 @@ Task<Result<StorageStats>> RocksDbStore::do_stats() {
                                int_property(*db, "rocksdb.cur-size-all-mem-tables") +
                                int_property(*db, "rocksdb.estimate-table-readers-mem");
     stats.disk_usage_bytes = directory_bytes(config_.data_dir);
+    stats.background_errors = int_property(*db, "rocksdb.background-errors");
     stats.wal_syncs = tickers.getTickerCount(rocksdb::WAL_FILE_SYNCED);
     stats.disk_bytes_written = tickers.getTickerCount(rocksdb::WAL_FILE_BYTES) +
                                tickers.getTickerCount(rocksdb::FLUSH_WRITE_BYTES) +

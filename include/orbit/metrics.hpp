@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace orbit {
@@ -60,6 +61,17 @@ struct StorageStats {
   std::uint64_t disk_bytes_written = 0;   // since open, all files
   std::uint64_t disk_bytes_read = 0;      // since open, all files
   std::chrono::microseconds recovery_time{0};  // time the last open spent replaying/loading
+  // Bytes of a torn or half-written log tail the last open cut off (0: the
+  // log ended cleanly). Only writes never acknowledged end there. RocksDB
+  // does not report it (0).
+  std::uint64_t recovery_log_bytes_cut = 0;
+  // I/O errors no caller saw: background flushes, compactions and
+  // checkpoints, preparing log segments, removing files nothing names any
+  // more, closing synced files. Such work is retried or skipped (a failed
+  // flush or compaction stops writes, and the next write returns the
+  // error); none is dropped silently. 0 on a healthy store.
+  std::uint64_t background_errors = 0;
+  std::string last_background_error;  // the most recent, naming file and cause
   std::uint64_t write_stalls = 0;         // writers that had to wait for a flush
   std::chrono::microseconds write_stall_time{0};
   std::uint64_t compactions = 0;

@@ -140,6 +140,9 @@ class PersistenceProvider {
   // LSM memtable flush, RocksDB flush) so the log can be truncated.
   Task<Result<void>> checkpoint();
   // Flushes and closes; later operations fail with Unavailable. Idempotent.
+  // Fails if closing met an I/O error, or if background work met errors no
+  // stats() call has reported yet (StorageStats::background_errors); the
+  // store is closed either way.
   Task<Result<void>> close();
 
  protected:

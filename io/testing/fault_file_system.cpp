@@ -69,7 +69,27 @@ struct FailRule {
   std::uint64_t at;  // the count of `kind` that fails
   int error;
   bool sticky;
+  bool short_write = false;  // Write: a prefix lands before the error
 };
+
+// What check() decided for one call.
+struct Verdict {
+  int error = 0;  // 0: the call goes ahead
+  bool short_write = false;
+  explicit operator bool() const noexcept { return error != 0; }
+};
+
+// The first `bytes` of `buffers`.
+std::vector<iovec> prefix_of(std::span<const iovec> buffers, std::size_t bytes) {
+  std::vector<iovec> out;
+  for (const iovec& b : buffers) {
+    if (bytes == 0) break;
+    const std::size_t n = std::min(bytes, b.iov_len);
+    out.push_back(iovec{b.iov_base, n});
+    bytes -= n;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -82,17 +102,21 @@ struct FaultFileSystem::Shared {
     return sum;
   }
 
-  // Counts the call; returns the errno to fail it with, or 0.
-  int check(FaultOp kind) {
+  // Counts the call on `path`; says whether (and how) to fail it.
+  Verdict check(FaultOp kind, const std::string& path) {
     ++counts[static_cast<std::size_t>(kind)];
     std::uint64_t of_kind = counts[static_cast<std::size_t>(kind)];
     std::uint64_t all = total();
     for (const auto& rule : rules) {
       if (rule.kind != kind && rule.kind != FaultOp::Any) continue;
       std::uint64_t n = rule.kind == FaultOp::Any ? all : of_kind;
-      if (n == rule.at || (rule.sticky && n > rule.at)) return rule.error;
+      if (n == rule.at || (rule.sticky && n > rule.at)) {
+        const FaultOp as = rule.short_write ? FaultOp::ShortWrite : kind;
+        injected.push_back(InjectedFault{as, path, rule.error});
+        return Verdict{rule.error, rule.short_write};
+      }
     }
-    return 0;
+    return Verdict{};
   }
 
   // The state of `path`, snapshotting its on-disk content as durable the
@@ -119,6 +143,7 @@ struct FaultFileSystem::Shared {
   std::mt19937_64 rng;
   std::array<std::uint64_t, kFaultOpKinds> counts{};
   std::vector<FailRule> rules;
+  std::vector<InjectedFault> injected;
   std::optional<std::uint64_t> flip_read_at;
   std::map<std::string, std::shared_ptr<FileState>> files;
   std::vector<NamespaceOp> namespace_ops;
@@ -130,13 +155,18 @@ using Shared = FaultFileSystem::Shared;
 
 class FaultFile final : public File {
  public:
-  FaultFile(std::shared_ptr<Shared> shared, std::unique_ptr<File> base, std::shared_ptr<FileState> state, bool append)
-      : shared_(std::move(shared)), base_(std::move(base)), state_(std::move(state)), append_(append) {}
+  FaultFile(std::shared_ptr<Shared> shared, std::unique_ptr<File> base, std::shared_ptr<FileState> state,
+            OpenOptions options)
+      : shared_(std::move(shared)),
+        base_(std::move(base)),
+        state_(std::move(state)),
+        append_(options.append),
+        writable_(options.write) {}
 
   const std::string& path() const noexcept override { return base_->path(); }
 
   Task<IoResult<std::size_t>> read_at(std::span<std::byte> buffer, std::uint64_t offset) override {
-    if (int e = shared_->check(FaultOp::Read)) co_return Errno{e};
+    if (Verdict e = shared_->check(FaultOp::Read, path())) co_return Errno{e.error};
     std::uint64_t this_read = shared_->counts[static_cast<std::size_t>(FaultOp::Read)];
     auto got = co_await base_->read_at(buffer, offset);
     if (got && *got > 0 && shared_->flip_read_at == this_read) {
@@ -152,7 +182,7 @@ class FaultFile final : public File {
   }
 
   Task<IoResult<void>> writev_at(std::span<const iovec> buffers, std::uint64_t offset) override {
-    if (int e = shared_->check(FaultOp::Write)) co_return Errno{e};
+    if (Verdict e = shared_->check(FaultOp::Write, path())) co_return co_await failed_write(e, buffers, offset);
     auto written = co_await base_->writev_at(buffers, offset);
     if (written) record(flatten(buffers), offset);
     co_return written;
@@ -162,12 +192,12 @@ class FaultFile final : public File {
   Task<IoResult<void>> sync() override { co_return co_await synced(FaultOp::Sync); }
 
   Task<IoResult<void>> write_and_datasync(std::span<const iovec> buffers, std::uint64_t offset) override {
-    if (int e = shared_->check(FaultOp::Write)) co_return Errno{e};
-    if (int e = shared_->check(FaultOp::DataSync)) {
+    if (Verdict e = shared_->check(FaultOp::Write, path())) co_return co_await failed_write(e, buffers, offset);
+    if (Verdict e = shared_->check(FaultOp::DataSync, path())) {
       // The write reaches the page cache; the sync "fails": data stays unsynced.
       auto written = co_await base_->writev_at(buffers, offset);
       if (written) record(flatten(buffers), offset);
-      co_return Errno{e};
+      co_return Errno{e.error};
     }
     auto done = co_await base_->write_and_datasync(buffers, offset);
     // Even on failure part of it may be on disk: track it as unsynced.
@@ -177,12 +207,12 @@ class FaultFile final : public File {
   }
 
   Task<IoResult<void>> allocate(std::uint64_t offset, std::uint64_t length) override {
-    if (int e = shared_->check(FaultOp::Allocate)) co_return Errno{e};
+    if (Verdict e = shared_->check(FaultOp::Allocate, path())) co_return Errno{e.error};
     co_return co_await base_->allocate(offset, length);
   }
 
   Task<IoResult<void>> truncate(std::uint64_t length) override {
-    if (int e = shared_->check(FaultOp::Truncate)) co_return Errno{e};
+    if (Verdict e = shared_->check(FaultOp::Truncate, path())) co_return Errno{e.error};
     auto done = co_await base_->truncate(length);
     if (done) state_->pending.push_back(Pending{true, length, {}});
     co_return done;
@@ -190,14 +220,33 @@ class FaultFile final : public File {
 
   IoResult<std::uint64_t> size() override { return base_->size(); }
 
+  // Closing a file opened read-only has nothing to write back and cannot
+  // fail with EIO or ENOSPC: it is neither counted nor failed.
   Task<IoResult<void>> close() override {
-    if (int e = shared_->check(FaultOp::Close)) co_return Errno{e};
+    if (!writable_) co_return co_await base_->close();
+    if (Verdict e = shared_->check(FaultOp::Close, path())) co_return Errno{e.error};
     co_return co_await base_->close();
   }
 
  private:
+  // A write check() failed: nothing reaches the file, or (short write) a
+  // seeded prefix of 1..size-1 bytes does, unsynced.
+  Task<IoResult<void>> failed_write(Verdict verdict, std::span<const iovec> buffers, std::uint64_t offset) {
+    std::vector<std::byte> data = flatten(buffers);
+    if (verdict.short_write && data.size() > 1) {
+      const std::size_t keep = 1 + static_cast<std::size_t>(shared_->rng() % (data.size() - 1));
+      std::vector<iovec> part = prefix_of(buffers, keep);
+      auto written = co_await base_->writev_at(part, offset);
+      if (written) {
+        data.resize(keep);
+        record(std::move(data), offset);
+      }
+    }
+    co_return Errno{verdict.error};
+  }
+
   Task<IoResult<void>> synced(FaultOp kind) {
-    if (int e = shared_->check(kind)) co_return Errno{e};
+    if (Verdict e = shared_->check(kind, path())) co_return Errno{e.error};
     IoResult<void> done;  // (no co_await inside ?: — GCC 12 miscompiles it)
     if (kind == FaultOp::Sync) done = co_await base_->sync();
     else done = co_await base_->datasync();
@@ -217,6 +266,7 @@ class FaultFile final : public File {
   std::unique_ptr<File> base_;
   std::shared_ptr<FileState> state_;
   bool append_;
+  bool writable_;
 };
 
 }  // namespace
@@ -227,10 +277,14 @@ FaultFileSystem::FaultFileSystem(FileSystem& base, std::uint64_t seed)
 FaultFileSystem::~FaultFileSystem() = default;
 
 void FaultFileSystem::fail_nth(FaultOp kind, std::uint64_t nth, int error, bool sticky) {
-  shared_->rules.push_back(FailRule{kind, count(kind) + nth, error, sticky});
+  const bool short_write = kind == FaultOp::ShortWrite;
+  if (short_write) kind = FaultOp::Write;
+  shared_->rules.push_back(FailRule{kind, count(kind) + nth, error, sticky, short_write});
 }
 
 void FaultFileSystem::flip_bit_on_nth_read(std::uint64_t nth) { shared_->flip_read_at = count(FaultOp::Read) + nth; }
+
+std::vector<InjectedFault> FaultFileSystem::injected() const { return shared_->injected; }
 
 void FaultFileSystem::clear_faults() {
   shared_->rules.clear();
@@ -239,6 +293,7 @@ void FaultFileSystem::clear_faults() {
 
 std::uint64_t FaultFileSystem::count(FaultOp kind) const {
   if (kind == FaultOp::Any) return shared_->total();
+  if (kind == FaultOp::ShortWrite) kind = FaultOp::Write;
   return shared_->counts[static_cast<std::size_t>(kind)];
 }
 
@@ -255,7 +310,7 @@ void FaultFileSystem::forget_unsynced() {
 
 Task<IoResult<std::unique_ptr<File>>> FaultFileSystem::open(std::string path, OpenOptions options) {
   auto& s = *shared_;
-  if (int e = s.check(FaultOp::Open)) co_return Errno{e};
+  if (Verdict e = s.check(FaultOp::Open, path)) co_return Errno{e.error};
   auto state = co_await s.track(path);  // before O_TRUNC can destroy the content
   auto file = co_await s.base.open(path, options);
   if (!file) co_return Errno{file.error()};
@@ -266,12 +321,12 @@ Task<IoResult<std::unique_ptr<File>>> FaultFileSystem::open(std::string path, Op
   } else if (options.truncate) {
     state->pending.push_back(Pending{true, 0, {}});
   }
-  co_return std::unique_ptr<File>(std::make_unique<FaultFile>(shared_, std::move(*file), state, options.append));
+  co_return std::unique_ptr<File>(std::make_unique<FaultFile>(shared_, std::move(*file), state, options));
 }
 
 Task<IoResult<void>> FaultFileSystem::rename(std::string from, std::string to) {
   auto& s = *shared_;
-  if (int e = s.check(FaultOp::Rename)) co_return Errno{e};
+  if (Verdict e = s.check(FaultOp::Rename, from)) co_return Errno{e.error};
   auto moved = co_await s.track(from);
   auto displaced = co_await s.track(to);
   auto done = co_await s.base.rename(from, to);
@@ -284,7 +339,7 @@ Task<IoResult<void>> FaultFileSystem::rename(std::string from, std::string to) {
 
 Task<IoResult<void>> FaultFileSystem::remove(std::string path) {
   auto& s = *shared_;
-  if (int e = s.check(FaultOp::Remove)) co_return Errno{e};
+  if (Verdict e = s.check(FaultOp::Remove, path)) co_return Errno{e.error};
   auto state = co_await s.track(path);
   auto done = co_await s.base.remove(path);
   if (!done) co_return done;
@@ -295,7 +350,7 @@ Task<IoResult<void>> FaultFileSystem::remove(std::string path) {
 
 Task<IoResult<void>> FaultFileSystem::sync_dir(std::string path) {
   auto& s = *shared_;
-  if (int e = s.check(FaultOp::SyncDir)) co_return Errno{e};
+  if (Verdict e = s.check(FaultOp::SyncDir, path)) co_return Errno{e.error};
   auto done = co_await s.base.sync_dir(path);
   if (!done) co_return done;
   std::string dir = normalize_dir(path);
@@ -391,6 +446,7 @@ std::string_view to_string(FaultOp op) noexcept {
     case FaultOp::Remove: return "Remove";
     case FaultOp::SyncDir: return "SyncDir";
     case FaultOp::Any: return "Any";
+    case FaultOp::ShortWrite: return "ShortWrite";
   }
   return "?";
 }

@@ -14,8 +14,12 @@
 //    prefix of the unsynced writes with the last one torn at a given byte;
 //  - fails the Nth call of a chosen kind (or every call from the Nth on)
 //    with the errno you choose (EIO, ENOSPC...), without touching the disk;
+//  - makes the Nth write a short one: a seeded prefix of its bytes (at least
+//    one, never all) reaches the file, then the write fails, as a pwrite
+//    that wrote part of its buffer and met ENOSPC or EIO on the retry does;
 //  - flips one bit in the data returned by a chosen read;
-//  - counts every call by kind, so a test can sweep "crash at op N" for all N.
+//  - counts every call by kind, so a test can sweep "crash at op N" for all N
+//    (the close of a file opened read-only is not counted: it cannot fail).
 //
 // Files that already exist when first opened are taken as durable as found;
 // directories made by create_dirs are durable at once. A rename is durable
@@ -54,11 +58,19 @@ enum class FaultOp : std::uint8_t {
   Rename,
   Remove,
   SyncDir,
-  Any,       // matches every kind above (for fail rules and total counts)
+  Any,         // matches every kind above (for fail rules and total counts)
+  ShortWrite,  // names a Write fault that landed a prefix (injected() only)
 };
 inline constexpr std::size_t kFaultOpKinds = static_cast<std::size_t>(FaultOp::Any);
-// "Open", "Write", ... "Any".
+// "Open", "Write", ... "Any", "ShortWrite".
 std::string_view to_string(FaultOp op) noexcept;
+
+// One fault a rule injected: what kind of call, on which file, which errno.
+struct InjectedFault {
+  FaultOp kind;
+  std::string path;
+  int error;
+};
 
 struct CrashOptions {
   // Keep a random prefix (0..all) of each file's unsynced writes, chosen from
@@ -77,14 +89,18 @@ class FaultFileSystem final : public FileSystem {
   // ---- Fault injection --------------------------------------------------------
   // The `nth` call of `kind` counted from now (1 = the next one) fails with
   // `error`; with `sticky`, every later call of that kind fails too.
+  // ShortWrite: the `nth` write (write_at, writev_at, write_and_datasync)
+  // writes a seeded prefix of its data, then fails (a one-byte write fails whole).
   void fail_nth(FaultOp kind, std::uint64_t nth, int error, bool sticky = false);
   // The `nth` read from now returns its data with one bit flipped (position
   // chosen from the seed).
   void flip_bit_on_nth_read(std::uint64_t nth);
   void clear_faults();
+  // Every fault injected so far (a power-loss sweep's sticky rule adds one per failed call).
+  std::vector<InjectedFault> injected() const;
 
   // ---- Counters -----------------------------------------------------------
-  std::uint64_t count(FaultOp kind) const;  // calls seen (including failed ones); Any = all
+  std::uint64_t count(FaultOp kind) const;  // calls seen (including failed ones); Any = all; ShortWrite = Write
   // count() of every kind, indexed by FaultOp (the last is Any).
   using Counts = std::array<std::uint64_t, kFaultOpKinds + 1>;
   void reset_counts();

@@ -136,6 +136,7 @@ Task<Result<void>> KvStore::open_log(wal::WalOptions options, std::uint64_t appl
     co_return error;
   }
   wal_ = std::move(opened).value();
+  recovery_log_bytes_cut_ = wal_->recovery_stats().tail_bytes_cut;
   applied_lsn_ = applied_lsn;
   live_ = live;
   auto replayed = co_await wal_->replay(applied_lsn + 1, [this](std::uint64_t lsn, std::string_view payload) {
@@ -385,6 +386,11 @@ Task<Result<StorageStats>> KvStore::do_stats() {
   stats.writes_per_sync = log.records_per_sync();
   stats.disk_bytes_written = log.bytes_written;
   stats.recovery_time = recovery_time_;
+  stats.recovery_log_bytes_cut = recovery_log_bytes_cut_;
+  const BackgroundErrors errors = all_background_errors();
+  stats.background_errors = errors.count;
+  stats.last_background_error = errors.last;
+  background_errors_reported_ = errors.count;
   // Captures by reference: g++ 12 double-frees a std::string held by value
   // in a temporary of a co_await expression.
   const std::string& dir = config_.data_dir;
@@ -418,7 +424,21 @@ Task<Result<void>> KvStore::do_close() {
   if (wal_) logged = co_await wal_->close();  // (not inside ?:, see the g++ 12 note in README)
   dir_lock_.reset();  // the directory may be opened again
   if (!engine) co_return engine;
-  co_return logged;
+  if (!logged) co_return logged;
+  // Background errors no stats() has reported yet: after close, only close can.
+  const BackgroundErrors errors = all_background_errors();
+  if (errors.count > background_errors_reported_)
+    co_return make_error(ErrorCode::IOError, "the " + engine_name_ + " store in data_dir '" + config_.data_dir +
+                                                 "' closed, but background work met " +
+                                                 std::to_string(errors.count - background_errors_reported_) +
+                                                 " error(s) no stats() reported; the last: " + errors.last);
+  co_return Result<void>();
+}
+
+BackgroundErrors KvStore::all_background_errors() const {
+  BackgroundErrors errors = background_errors_;
+  if (wal_) errors.merge(wal_->stats().background_errors);
+  return errors;
 }
 
 }  // namespace orbit::kv

@@ -41,6 +41,7 @@
 #include "src/codec/key_layout.hpp"
 #include "src/kv/changes.hpp"
 #include "src/provider/provider_base.hpp"
+#include "src/util/background_errors.hpp"
 #include "src/wal/wal.hpp"
 
 namespace orbit::kv {
@@ -95,6 +96,8 @@ class KvStore : public ProviderBase {
   std::optional<Error> check_open() const;
   // Adds time the engine spent loading its files to the reported recovery time.
   void add_recovery_time(std::chrono::microseconds t) noexcept { recovery_time_ += t; }
+  // Counts an I/O error of work no caller waits for (StorageStats::background_errors).
+  void note_background_error(std::string what) { background_errors_.note(std::move(what)); }
 
   // The engine's destructor calls this first (its hooks are gone by the
   // time ~KvStore runs): closes the store if the user did not.
@@ -152,6 +155,8 @@ class KvStore : public ProviderBase {
   Task<void> wait_until_idle();
   Result<void> replay_entry(std::uint64_t lsn, std::string_view payload);
   static Task<void> close_detached(std::unique_ptr<wal::Wal> wal);
+  // The engine's and the log's, merged.
+  BackgroundErrors all_background_errors() const;
 
   PersistenceConfig config_;
   std::string engine_name_;
@@ -165,6 +170,9 @@ class KvStore : public ProviderBase {
   std::uint64_t applied_lsn_ = 0;
   LiveCounts live_;
   std::chrono::microseconds recovery_time_{0};
+  std::uint64_t recovery_log_bytes_cut_ = 0;
+  BackgroundErrors background_errors_;      // the engine's (the log keeps its own)
+  std::uint64_t background_errors_reported_ = 0;  // by the last stats()
   std::uint64_t log_bytes_written_ = 0;
 };
 

@@ -89,6 +89,10 @@ void Wal::fail_stop(const Error& error) {
   if (!failure_) failure_ = std::make_unique<Error>(error);
 }
 
+void Wal::note_background_error(std::string what) {
+  stats_.background_errors.note(std::move(what));
+}
+
 // ---- open ----------------------------------------------------------------
 
 namespace {
@@ -221,9 +225,12 @@ Task<Result<void>> Wal::recover() {
     auto cut = co_await file_->truncate(end->end_offset);
     if (!cut)
       co_return io_error(cut.error(), where(path, end->end_offset) + ": truncate torn tail", cut.message());
+    stats.tail_bytes_cut = stats.tail_bytes_dropped;
     if (options_.preallocate) {
-      // Best effort: a failed fallocate only costs metadata syncs later.
-      (void)co_await file_->allocate(0, options_.segment_size);
+      // A failed fallocate only costs metadata syncs later.
+      auto allocated = co_await file_->allocate(0, options_.segment_size);
+      if (!allocated && allocated.error() != EOPNOTSUPP)
+        note_background_error("wal fallocate " + path + " after cutting its tail: " + allocated.message());
     }
   }
   // Records found may sit only in the page cache (a crash of a process that
@@ -266,7 +273,10 @@ Task<Result<void>> Wal::create_segment(std::uint64_t number, std::uint64_t first
     auto allocated = co_await file.value()->allocate(0, options_.segment_size);
     if (!allocated && allocated.error() == ENOSPC) {
       co_return io_error(allocated.error(), "wal fallocate " + path, allocated.message());
-    }  // other failures (EOPNOTSUPP) only cost metadata syncs later
+    }
+    // Other failures only cost metadata syncs later; EOPNOTSUPP is no error.
+    if (!allocated && allocated.error() != EOPNOTSUPP)
+      note_background_error("wal fallocate " + path + ": " + allocated.message());
   }
   std::string header = encode_segment_header({number, first_lsn});
   iovec iov{header.data(), header.size()};
@@ -275,7 +285,11 @@ Task<Result<void>> Wal::create_segment(std::uint64_t number, std::uint64_t first
   auto synced = co_await fs.sync_dir(options_.dir);
   if (!synced) co_return io_error(synced.error(), "wal sync_dir " + options_.dir, synced.message());
 
-  if (file_) (void)co_await file_->close();
+  if (file_) {
+    // The old segment was synced before the roll: a failed close loses nothing.
+    if (auto closed = co_await file_->close(); !closed)
+      note_background_error("wal close " + file_->path() + ": " + closed.message());
+  }
   file_ = std::move(file.value());
   segments_.push_back({number, first_lsn});
   write_offset_ = kSegmentHeaderSize;
@@ -304,25 +318,36 @@ Task<void> Wal::prepare_spare() {
   create.write = true;
   create.create = true;
   create.exclusive = true;
-  bool ok = false;
+  std::string failed;  // the step that failed, with its error
+  auto step = [&failed](const char* what, const io::IoResult<void>& r) {
+    if (!r && failed.empty()) failed = std::string(what) + ": " + r.message();
+    return failed.empty();
+  };
   auto file = co_await fs().open(path, create);
-  if (file) {
-    ok = (co_await file.value()->allocate(0, options_.segment_size)).ok();
+  if (!file) {
+    note_background_error("wal prepare spare segment " + path + ": create: " + file.message());
+  } else {
+    auto allocated = co_await file.value()->allocate(0, options_.segment_size);
+    bool ok = allocated.error() == EOPNOTSUPP || step("fallocate", allocated);  // zeros are written anyway
     std::string zeros(std::min<std::uint64_t>(options_.segment_size, 1 << 20), '\0');
     for (std::uint64_t offset = 0; ok && offset < options_.segment_size && !closed_; offset += zeros.size()) {
       std::size_t n =
           static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), options_.segment_size - offset));
-      ok = (co_await file.value()->write_at(std::as_bytes(std::span<const char>(zeros.data(), n)), offset))
-               .ok();
+      ok = step("write zeros",
+                co_await file.value()->write_at(std::as_bytes(std::span<const char>(zeros.data(), n)), offset));
     }
-    ok = ok && !closed_ && (co_await file.value()->datasync()).ok();
-    (void)co_await file.value()->close();
-    ok = ok && (co_await fs().sync_dir(options_.dir)).ok();
+    ok = ok && !closed_ && step("fdatasync", co_await file.value()->datasync());
+    step("close", co_await file.value()->close());
+    ok = ok && step("sync_dir", co_await fs().sync_dir(options_.dir));
     if (ok) {
       free_segments_.push_back(name);
       ++stats_.segments_created;
     } else {
-      (void)co_await fs().remove(path);
+      // Left unfinished by close() (not an error), or failed: the next
+      // segment is a plain fallocated one. Either way the file goes.
+      auto removed = co_await fs().remove(path);
+      if (!removed) step("remove", removed);
+      if (!failed.empty()) note_background_error("wal prepare spare segment " + path + ": " + failed);
     }
   }
   spare_running_ = false;

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "io/runtime.hpp"
+#include "src/util/background_errors.hpp"
 #include "orbit/result.hpp"
 #include "orbit/task.hpp"
 
@@ -108,6 +109,9 @@ struct ReplayStats {
   std::uint64_t tail_offset = 0;  // where the log now ends in it
   std::uint64_t tail_bytes_dropped = 0;
   std::string tail_reason;
+  // Of those, bytes open() truncated away: a torn or half-written record
+  // (zeros of a prepared segment are kept, not cut).
+  std::uint64_t tail_bytes_cut = 0;
   // RecoveryMode::SkipCorrupted only: damage skipped ("000003.wal offset 4096: ...").
   std::uint64_t corrupted_regions_skipped = 0;
   std::vector<std::string> skipped;
@@ -123,6 +127,10 @@ struct WalStats {
   std::uint64_t segments_created = 0;
   std::uint64_t segments_recycled = 0;
   std::uint64_t segments_removed = 0;
+  // Failures no append saw: preparing a spare segment, fallocate after a
+  // tail cut, closing a synced segment. Each only costs speed (a plain
+  // segment instead of a prepared one); counted so none goes unseen.
+  BackgroundErrors background_errors;
   double records_per_sync() const {
     return syncs ? static_cast<double>(records) / static_cast<double>(syncs) : 0.0;
   }
@@ -216,6 +224,7 @@ class Wal {
                                      std::uint64_t from_lsn, const ReplayCallback* callback, bool at_open,
                                      ReplayStats& stats);
   void fail_stop(const Error& error);
+  void note_background_error(std::string what);
   Result<void> check_open() const;
   std::string path_of(std::uint64_t number) const;
   bool use_dsync() const noexcept {

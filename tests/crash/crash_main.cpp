@@ -184,7 +184,10 @@ struct BackendReport {
   std::uint64_t child_open_failures = 0;
   std::uint64_t child_abnormal = 0;     // the child died of something other than our SIGKILL
   std::uint64_t kills_during_open = 0;
-  std::uint64_t opens_clean = 0;
+  std::uint64_t opens_clean = 0;     // opened; the log ended cleanly
+  std::uint64_t opens_tail_cut = 0;  // opened after cutting a torn log tail
+  std::uint64_t log_bytes_cut = 0;
+  std::uint64_t background_errors = 0;  // reported by stats() after recovery: must be 0 on a healthy disk
   std::uint64_t opens_refused = 0;
   std::uint64_t stats_failures = 0;
   std::uint64_t verifies = 0;         // full file scans after recovery
@@ -195,7 +198,7 @@ struct BackendReport {
 
   bool failed() const {
     return lost || torn || batch_violations || scan_mismatches || write_failures || child_open_failures ||
-           child_abnormal || opens_refused || stats_failures || verify_problems;
+           child_abnormal || opens_refused || stats_failures || verify_problems || background_errors;
   }
   void note(std::string text) {
     if (problems.size() < 50) problems.push_back(std::move(text));
@@ -266,7 +269,6 @@ bool verify(const Options& o, BackendReport& report, IoBackend io, const std::st
     report.note("cycle " + std::to_string(cycle) + ": reopen refused: " + opened.error().to_string());
     return false;
   }
-  ++report.opens_clean;
   auto store = std::move(opened).value();
   const std::string at = "cycle " + std::to_string(cycle) + ": ";
 
@@ -371,6 +373,16 @@ bool verify(const Options& o, BackendReport& report, IoBackend io, const std::st
     report.note(at + "stats failed: " + stats.error().to_string());
   } else {
     if (stats->total_keys != live) ++report.stats_key_count_differs;
+    if (stats->background_errors > 0) {
+      report.background_errors += stats->background_errors;
+      report.note(at + "background errors after recovery: " + stats->last_background_error);
+    }
+  }
+  if (stats.ok() && stats->recovery_log_bytes_cut > 0) {
+    ++report.opens_tail_cut;
+    report.log_bytes_cut += stats->recovery_log_bytes_cut;
+  } else {
+    ++report.opens_clean;
   }
   if (stats.ok() && o.verbose) {
     std::printf("  cycle %d: %llu live keys, stats.total_keys %llu, recovery %lld us, disk %llu bytes\n", cycle,
@@ -494,11 +506,14 @@ void print_report(const BackendReport& r, const Options& o) {
   std::printf("  batch atomicity violations       %llu\n", u(r.batch_violations));
   std::printf("  scan/list/get mismatches         %llu\n", u(r.scan_mismatches));
   std::printf("  writes refused in the child      %llu\n", u(r.write_failures));
-  std::printf("  recovery: clean opens            %llu\n", u(r.opens_clean));
+  std::printf("  recovery: clean opens            %llu (the log ended cleanly)\n", u(r.opens_clean));
+  std::printf("  recovery: opens that cut a tail  %llu (%llu bytes of torn log; RocksDB does not report it)\n",
+              u(r.opens_tail_cut), u(r.log_bytes_cut));
   std::printf("  recovery: refused opens          %llu (+%llu in the child)\n", u(r.opens_refused),
               u(r.child_open_failures));
   std::printf("  child died on its own            %llu\n", u(r.child_abnormal));
   std::printf("  stats/close failures             %llu\n", u(r.stats_failures));
+  std::printf("  background errors after recovery %llu\n", u(r.background_errors));
   std::printf("  full file scans (verify_store)   %llu, problems %llu\n", u(r.verifies), u(r.verify_problems));
   std::printf("  live keys after last recovery    %llu of %d\n", u(r.keys_live_last), kKeyCount);
   std::printf("  stats.total_keys != live (info)  %llu cycles\n", u(r.stats_key_count_differs));

@@ -60,10 +60,10 @@ std::string scratch_root() {
   return made ? std::string(made) : std::string();
 }
 
-class Sweep : public ::testing::TestWithParam<std::tuple<std::string, bool>> {};
+class Sweep : public ::testing::TestWithParam<std::tuple<std::string, Mode>> {};
 
-TEST_P(Sweep, EveryAcknowledgedWriteSurvivesAndNothingIsHalfApplied) {
-  const auto& [name, fault_sweep] = GetParam();
+TEST_P(Sweep, EveryAcknowledgedWriteSurvivesAndNoErrorIsSwallowed) {
+  const auto& [name, mode] = GetParam();
   const Subject* subject = nullptr;
   static const std::vector<Subject> all = subjects();
   for (const Subject& s : all)
@@ -75,19 +75,24 @@ TEST_P(Sweep, EveryAcknowledgedWriteSurvivesAndNothingIsHalfApplied) {
   const std::uint64_t seed = env_u64("ORBIT_SWEEP_SEED", 20261124);
   const std::string root = scratch_root();
   ASSERT_FALSE(root.empty());
-  SweepReport report = run_sweep(*subject, root, fault_sweep, seed, dense, stride);
+  SweepReport report = run_sweep(*subject, root, mode, seed, dense, stride);
   std::filesystem::remove_all(root);
-  std::cout << format_report(report, fault_sweep) << " (seed " << seed << ")\n";
+  std::cout << format_report(report) << " (seed " << seed << ")\n";
   EXPECT_GT(report.points, 0u);
   EXPECT_EQ(report.refused_opens, 0u);
+  EXPECT_EQ(report.faults_swallowed, 0u);
+  if (mode != Mode::PowerLoss) EXPECT_GT(report.faults_injected, 0u);
   for (const std::string& failure : report.failures) ADD_FAILURE() << failure;
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Sweep,
                          ::testing::Combine(::testing::Values("KvMapStore", "CowBTree", "LsmTree"),
-                                            ::testing::Bool()),
+                                            ::testing::Values(Mode::PowerLoss, Mode::Faults, Mode::RecoveryFaults)),
                          [](const auto& info) {
-                           return std::get<0>(info.param) + (std::get<1>(info.param) ? "_Faults" : "_PowerLoss");
+                           const Mode mode = std::get<1>(info.param);
+                           return std::get<0>(info.param) + (mode == Mode::PowerLoss ? "_PowerLoss"
+                                                             : mode == Mode::Faults  ? "_Faults"
+                                                                                     : "_RecoveryFaults");
                          });
 
 }  // namespace

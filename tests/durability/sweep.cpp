@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <random>
@@ -17,6 +18,7 @@ namespace {
 
 using std::chrono::seconds;
 using State = std::map<std::string, Lease>;  // primary key -> lease
+using Counts = io::testing::FaultFileSystem::Counts;
 
 constexpr int kKeys = 5;
 constexpr int kOps = 24;
@@ -129,31 +131,45 @@ std::unique_ptr<io::testing::FaultRuntime> fault_runtime(io::BackendChoice backe
   return std::make_unique<io::testing::FaultRuntime>(std::move(plain), seed);
 }
 
+// What a store answered after recovery: its leases and its stats.
+struct Recovered {
+  State state;
+  StorageStats stats;
+};
+
+// Reads every key of the workload back from an open store, checks that
+// stats().total_keys agrees.
+Result<Recovered> read_back(PersistenceProvider& store) {
+  Recovered out;
+  for (int k = 0; k < kKeys; ++k) {
+    auto got = sync_wait(store.get_lease(key_of(k)));
+    if (got) {
+      out.state[codec::primary_key(key_of(k))] = got.value();
+    } else if (got.code() != ErrorCode::NotFound) {
+      return make_error(got.code(), "get " + key_of(k).to_string() + " after recovery: " + got.error().message);
+    }
+  }
+  auto stats = sync_wait(store.stats());
+  if (!stats) return std::move(stats).error();
+  if (stats->total_keys != out.state.size())
+    return make_error(ErrorCode::Corruption, "stats().total_keys " + std::to_string(stats->total_keys) +
+                                                 " after recovery, but " + std::to_string(out.state.size()) +
+                                                 " leases read back");
+  out.stats = std::move(stats).value();
+  return out;
+}
+
 // Reads every key of the workload back from a fresh open on the real disk.
-Result<State> recover(const Subject& subject, const PersistenceConfig& config, io::BackendChoice backend) {
+Result<Recovered> recover(const Subject& subject, const PersistenceConfig& config, io::BackendChoice backend) {
   auto rt = plain_runtime(backend);
   if (!rt) return make_error(ErrorCode::Unavailable, "no runtime");
   auto opened = sync_wait(subject.open(config, std::move(rt)));
   if (!opened) return std::move(opened).error();
   auto store = std::move(opened).value();
-  State state;
-  for (int k = 0; k < kKeys; ++k) {
-    auto got = sync_wait(store->get_lease(key_of(k)));
-    if (got) {
-      state[codec::primary_key(key_of(k))] = got.value();
-    } else if (got.code() != ErrorCode::NotFound) {
-      return make_error(got.code(), "get " + key_of(k).to_string() + " after recovery: " + got.error().message);
-    }
-  }
-  auto stats = sync_wait(store->stats());
-  if (!stats) return std::move(stats).error();
-  if (stats->total_keys != state.size())
-    return make_error(ErrorCode::Corruption, "stats().total_keys " + std::to_string(stats->total_keys) +
-                                                 " after recovery, but " + std::to_string(state.size()) +
-                                                 " leases read back");
+  auto got = read_back(*store);
   auto closed = sync_wait(store->close());
-  if (!closed) return std::move(closed).error();
-  return state;
+  if (got && !closed) return std::move(closed).error();
+  return got;
 }
 
 std::string describe(const State& s) {
@@ -168,42 +184,95 @@ struct RunResult {
   bool opened = false;
   std::size_t acked = 0;   // ops [0, acked) succeeded (power loss: the prefix)
   std::size_t issued = 0;  // ops [0, issued) were started
-  bool any_error = false;
+  bool any_error = false;  // some caller (op, checkpoint, stats, close) got an error
+  std::uint64_t background_errors = 0;  // stats() before close
+  std::string first_error;
+  // A write acknowledged after an earlier one failed (for the fail-stop check).
+  std::optional<std::size_t> acked_after_error;
   // Fault sweep: per key, the values it may hold after recovery.
   std::map<std::string, std::vector<std::optional<Lease>>> allowed;
+  std::vector<io::testing::InjectedFault> injected;
 };
 
-}  // namespace
+using io::testing::FaultOp;
 
-SweepReport run_sweep(const Subject& subject, const std::string& scratch_dir, bool fault_sweep,
-                      std::uint64_t seed, std::uint64_t dense_until, std::uint64_t stride) {
-  SweepReport report;
-  report.subject = subject.name;
-  const std::vector<Op> workload = make_workload(seed);
-  std::vector<State> states(1);
-  for (const Op& op : workload) {
-    states.push_back(states.back());
-    apply_to(states.back(), op);
+// One point of a sweep: the `n`th call of `kind` fails.
+struct Point {
+  FaultOp kind;
+  std::uint64_t n;
+};
+
+// Every n of each kind in `kinds` up to its count, dense then strided.
+std::vector<Point> points_of(const io::testing::FaultFileSystem::Counts& counts, const std::vector<FaultOp>& kinds,
+                             std::uint64_t dense_until, std::uint64_t stride) {
+  std::vector<Point> out;
+  for (FaultOp kind : kinds) {
+    const auto index = static_cast<std::size_t>(kind == FaultOp::ShortWrite ? FaultOp::Write : kind);
+    for (std::uint64_t n = 1; n <= counts[index]; n = n < dense_until ? n + 1 : n + stride) out.push_back({kind, n});
+  }
+  return out;
+}
+
+std::vector<FaultOp> every_kind() {
+  std::vector<FaultOp> out;
+  for (std::size_t k = 0; k < io::testing::kFaultOpKinds; ++k) out.push_back(static_cast<FaultOp>(k));
+  out.push_back(FaultOp::ShortWrite);
+  return out;
+}
+
+Counts counts_of(io::testing::FaultFileSystem& faults) {
+  Counts out{};
+  for (std::size_t k = 0; k <= io::testing::kFaultOpKinds; ++k) out[k] = faults.count(static_cast<FaultOp>(k));
+  return out;
+}
+
+bool is_log_segment(const std::string& path) { return path.ends_with(".wal"); }
+
+// Files a fault landed on, for messages: "Write on .../orbit.wal/000001.wal (EIO)".
+std::string describe(const std::vector<io::testing::InjectedFault>& faults) {
+  std::string out;
+  for (const auto& f : faults) {
+    if (!out.empty()) out += ", ";
+    out += std::string(io::testing::to_string(f.kind)) + " on " + f.path + " (" + std::strerror(f.error) + ")";
+  }
+  return out;
+}
+
+// Files every sweep's runs share.
+struct Sweeper {
+  const Subject& subject;
+  Mode mode;
+  std::uint64_t seed;
+  std::string dir;
+  std::vector<Op> workload;
+  std::vector<State> states;  // states[k]: after the first k ops
+
+  PersistenceConfig config() const {
+    PersistenceConfig c = subject.config;
+    c.data_dir = dir;
+    return c;
   }
 
-  using io::testing::FaultOp;
-  auto run_once = [&](FaultOp kind, std::uint64_t n, const std::string& dir, io::BackendChoice backend,
-                      io::testing::FaultFileSystem::Counts* counts) -> RunResult {
+  // Opens a fresh store on a FaultRuntime whose `point` fails, runs the
+  // workload (power loss: up to the first error, then crash()), reads
+  // stats() and closes (faults). `counts` receives the operation counts.
+  RunResult run_workload(std::optional<Point> point, io::BackendChoice backend, Counts* counts) {
     RunResult run;
-    PersistenceConfig config = subject.config;
-    config.data_dir = dir;
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
+    const std::uint64_t n = point ? point->n : 0;
     auto rt = fault_runtime(backend, seed + n);
     if (!rt) {
       run.any_error = true;
       return run;
     }
     io::testing::FaultRuntime* faults = rt.get();
-    if (n != 0) faults->faults().fail_nth(kind, n, n % 2 ? EIO : ENOSPC, !fault_sweep);
-    auto opened = sync_wait(subject.open(config, std::move(rt)));
+    const bool power_loss = mode == Mode::PowerLoss;
+    if (point) faults->faults().fail_nth(point->kind, n, n % 2 ? EIO : ENOSPC, power_loss);
+    auto opened = sync_wait(subject.open(config(), std::move(rt)));
     if (!opened) {
       run.any_error = true;
+      run.first_error = opened.error().to_string();
       return run;  // the runtime (and its FaultFileSystem) died with the failed open
     }
     run.opened = true;
@@ -224,23 +293,25 @@ SweepReport run_sweep(const Subject& subject, const std::string& scratch_dir, bo
           if (!run.allowed.count(k)) run.allowed[k] = {std::nullopt};
         continue;
       }
-      const bool landed = r.ok();
       if (std::getenv("ORBIT_SWEEP_TRACE"))
         std::fprintf(stderr, "N=%llu op %zu kind %d: %s\n", static_cast<unsigned long long>(n), run.issued,
                      static_cast<int>(op.kind), r.ok() ? "ok" : r.error().message.c_str());
-      if (landed) {
+      if (r.ok()) {
         if (!run.any_error) run.acked = run.issued;
+        if (run.any_error && op.kind != Op::Kind::Checkpoint && !run.acked_after_error)
+          run.acked_after_error = run.issued;
         for (auto& [k, v] : after) run.allowed[k] = {v};  // known from here on
       } else {
+        if (!run.any_error) run.first_error = r.error().to_string();
         run.any_error = true;
         for (auto& [k, v] : after) {
           if (!run.allowed.count(k)) run.allowed[k] = {std::nullopt};
           run.allowed[k].push_back(v);  // may or may not have landed
         }
-        if (!fault_sweep) break;  // power loss: the machine is gone
+        if (power_loss) break;  // the machine is gone
       }
     }
-    if (!fault_sweep && n != 0) {
+    if (power_loss && point) {
       io::testing::CrashOptions crash;
       if (n % 3 == 1) crash.keep_random_prefix = true;
       if (n % 3 == 2) {
@@ -249,88 +320,64 @@ SweepReport run_sweep(const Subject& subject, const std::string& scratch_dir, bo
       }
       (void)faults->block_on(faults->faults().crash(crash));
     } else {
-      if (!sync_wait(store->close())) run.any_error = true;
+      auto stats = sync_wait(store->stats());
+      if (stats) run.background_errors = stats->background_errors;
+      if (!stats || !sync_wait(store->close())) run.any_error = true;
     }
-    if (counts)
-      for (std::size_t k = 0; k <= io::testing::kFaultOpKinds; ++k)
-        (*counts)[k] = faults->faults().count(static_cast<FaultOp>(k));
+    run.injected = faults->faults().injected();
+    if (counts) *counts = counts_of(faults->faults());
     store.reset();  // power loss: its close fails on the sticky fault and writes nothing
     return run;
-  };
-
-  // A clean run counts the file operations to sweep over.
-  const std::string dir = scratch_dir + "/" + subject.name;
-  io::testing::FaultFileSystem::Counts clean_counts{};
-  RunResult clean = run_once(FaultOp::Any, 0, dir, io::BackendChoice::IoUring, &clean_counts);
-  if (!clean.opened || clean.any_error || clean.acked != workload.size()) {
-    report.failures.push_back("clean run failed (acked " + std::to_string(clean.acked) + " of " +
-                              std::to_string(workload.size()) + ")");
-    return report;
-  }
-  report.operations = clean_counts[io::testing::kFaultOpKinds];
-
-  // Power loss: at every operation of any kind. Faults: at every operation
-  // of each kind in turn, so the report says which kinds were absorbed.
-  std::vector<std::pair<FaultOp, std::uint64_t>> points;
-  for (std::size_t k = fault_sweep ? 0 : io::testing::kFaultOpKinds; k <= io::testing::kFaultOpKinds; ++k) {
-    if (fault_sweep && k == io::testing::kFaultOpKinds) break;
-    for (std::uint64_t n = 1; n <= clean_counts[k]; n = n < dense_until ? n + 1 : n + stride)
-      points.emplace_back(static_cast<FaultOp>(k), n);
   }
 
-  std::uint64_t index = 0;
-  for (const auto& [kind, n] : points) {
-    ++report.points;
-    ++index;
-    const auto backend = index % 2 ? io::BackendChoice::IoUring : io::BackendChoice::Asio;
-    const std::string at = std::string(io::testing::to_string(kind)) + " #" + std::to_string(n) + " (" +
-                           (index % 2 ? "io_uring" : "asio") + ")";
-    io::testing::FaultFileSystem::Counts seen{};
-    RunResult run;
-    Result<State> recovered = make_error(ErrorCode::IOError, "not recovered");
-    PersistenceConfig config = subject.config;
-    config.data_dir = dir;
-    try {
-      run = run_once(kind, n, dir, backend, &seen);
-      recovered = recover(subject, config, backend);
-    } catch (const std::exception& e) {  // name the point, then go on with the next
-      report.failures.push_back(at + ": exception " + e.what());
-      continue;
+  // Classifies one injected fault; returns a failure message, or "".
+  std::string classify(SweepReport& report, const std::string& kind, const RunResult& run) {
+    KindReport& by_kind = report.by_kind[kind];
+    ++report.faults_injected;
+    ++by_kind.injected;
+    if (run.any_error) {
+      ++report.faults_surfaced;
+      ++by_kind.surfaced;
+    } else if (run.background_errors > 0) {
+      ++report.faults_counted;
+      ++by_kind.counted;
+    } else {
+      ++report.faults_swallowed;
+      ++by_kind.swallowed;
+      return "swallowed: " + describe(run.injected) + " reached no caller and is not in stats().background_errors";
     }
-    if (!recovered) {
-      ++report.refused_opens;
-      report.failures.push_back(at + ": reopen failed: " + recovered.error().message);
-      continue;
+    return "";
+  }
+
+  void check_fault_point(SweepReport& report, const std::string& at, const Point& point, const RunResult& run,
+                         const State& got) {
+    if (!run.injected.empty()) {
+      if (auto swallowed = classify(report, std::string(io::testing::to_string(point.kind)), run);
+          !swallowed.empty())
+        report.failures.push_back(at + ": " + swallowed);
+      const bool log_sync_failed =
+          point.kind == FaultOp::DataSync && is_log_segment(run.injected.front().path) && run.any_error;
+      if (log_sync_failed && run.acked_after_error)
+        report.failures.push_back(at + ": op " + std::to_string(*run.acked_after_error) +
+                                  " was acknowledged after the log's fdatasync failed (" + run.first_error +
+                                  "): the store must stop writing");
     }
-    const State& got = recovered.value();
-    if (fault_sweep) {
-      if (seen[static_cast<std::size_t>(kind)] >= n || !run.opened) {
-        KindReport& by_kind = report.by_kind[std::string(io::testing::to_string(kind))];
-        ++report.faults_injected;
-        ++by_kind.injected;
-        if (run.any_error) {
-          ++report.faults_surfaced;
-          ++by_kind.surfaced;
-        } else {
-          ++report.faults_absorbed;
-          ++by_kind.absorbed;
-        }
-      }
-      for (const auto& [k, allowed] : run.allowed) {
-        auto it = got.find(k);
-        std::optional<Lease> have = it == got.end() ? std::nullopt : std::optional<Lease>(it->second);
-        bool ok = false;
-        for (const auto& v : allowed) ok = ok || v == have;
-        if (!ok)
-          report.failures.push_back(at + ": " + k + " recovered as " +
-                                    (have ? "v" + std::to_string(have->version) : std::string("absent")) +
-                                    ", not a value it may hold");
-        if (allowed.size() == 1) ++report.acked_checked;
-      }
-      for (const auto& [k, l] : got)
-        if (!run.allowed.count(k)) report.failures.push_back(at + ": " + k + " recovered but never written");
-      continue;
+    for (const auto& [k, allowed] : run.allowed) {
+      auto it = got.find(k);
+      std::optional<Lease> have = it == got.end() ? std::nullopt : std::optional<Lease>(it->second);
+      bool ok = false;
+      for (const auto& v : allowed) ok = ok || v == have;
+      if (!ok)
+        report.failures.push_back(at + ": " + k + " recovered as " +
+                                  (have ? "v" + std::to_string(have->version) : std::string("absent")) +
+                                  ", not a value it may hold");
+      if (allowed.size() == 1) ++report.acked_checked;
     }
+    for (const auto& [k, l] : got)
+      if (!run.allowed.count(k)) report.failures.push_back(at + ": " + k + " recovered but never written");
+  }
+
+  void check_power_loss_point(SweepReport& report, const std::string& at, const RunResult& run, const State& got) {
     bool ok = false;
     for (std::size_t k = run.acked; k <= run.issued && !ok; ++k) ok = states[k] == got;
     report.acked_checked += run.acked;
@@ -340,22 +387,219 @@ SweepReport run_sweep(const Subject& subject, const std::string& scratch_dir, bo
                                 std::to_string(run.issued) + " (issued); acknowledged state " +
                                 describe(states[run.acked]));
   }
-  std::filesystem::remove_all(dir);
+
+  SweepReport sweep_workload(std::uint64_t dense_until, std::uint64_t stride) {
+    SweepReport report;
+    report.subject = subject.name;
+    report.mode = mode;
+    // A clean run counts the file operations to sweep over.
+    Counts clean_counts{};
+    RunResult clean = run_workload(std::nullopt, io::BackendChoice::IoUring, &clean_counts);
+    if (!clean.opened || clean.any_error || clean.acked != workload.size() || clean.background_errors != 0) {
+      report.failures.push_back("clean run failed (acked " + std::to_string(clean.acked) + " of " +
+                                std::to_string(workload.size()) + ", background errors " +
+                                std::to_string(clean.background_errors) + "): " + clean.first_error);
+      return report;
+    }
+    report.operations = clean_counts[io::testing::kFaultOpKinds];
+    const std::vector<FaultOp> kinds = mode == Mode::PowerLoss ? std::vector<FaultOp>{FaultOp::Any} : every_kind();
+    std::uint64_t index = 0;
+    for (const Point& point : points_of(clean_counts, kinds, dense_until, stride)) {
+      ++report.points;
+      const auto backend = ++index % 2 ? io::BackendChoice::IoUring : io::BackendChoice::Asio;
+      const std::string at = std::string(io::testing::to_string(point.kind)) + " #" + std::to_string(point.n) +
+                             " (" + (index % 2 ? "io_uring" : "asio") + ")";
+      RunResult run;
+      Result<Recovered> recovered = make_error(ErrorCode::IOError, "not recovered");
+      try {
+        run = run_workload(point, backend, nullptr);
+        recovered = recover(subject, config(), backend);
+      } catch (const std::exception& e) {  // name the point, then go on with the next
+        report.failures.push_back(at + ": exception " + e.what());
+        continue;
+      }
+      if (!recovered) {
+        ++report.refused_opens;
+        report.failures.push_back(at + ": reopen failed: " + recovered.error().message);
+        continue;
+      }
+      if (recovered->stats.recovery_log_bytes_cut > 0) ++report.tail_cuts;
+      if (mode == Mode::Faults)
+        check_fault_point(report, at, point, run, recovered->state);
+      else
+        check_power_loss_point(report, at, run, recovered->state);
+    }
+    return report;
+  }
+
+  // Recovery faults: the directory every point starts from, and its open's counts.
+  SweepReport sweep_recovery(std::uint64_t dense_until, std::uint64_t stride) {
+    SweepReport report;
+    report.subject = subject.name;
+    report.mode = mode;
+    const std::string pristine = dir + ".pristine";
+    {
+      // The workload, then one more write whose fdatasync fails, then power
+      // loss that keeps that write torn: a log with a tail to cut, files of
+      // background work to clean up, a log to replay.
+      std::filesystem::remove_all(dir);
+      std::filesystem::create_directories(dir);
+      auto rt = fault_runtime(io::BackendChoice::IoUring, seed);
+      io::testing::FaultRuntime* faults = rt.get();
+      auto opened = sync_wait(subject.open(config(), std::move(rt)));
+      if (!opened) {
+        report.failures.push_back("setup open failed: " + opened.error().to_string());
+        return report;
+      }
+      auto store = std::move(opened).value();
+      for (const Op& op : workload) {
+        if (auto r = issue(*store, op); !r) {
+          report.failures.push_back("setup workload failed: " + r.error().to_string());
+          return report;
+        }
+      }
+      faults->faults().fail_nth(FaultOp::DataSync, 1, EIO, /*sticky=*/true);
+      Lease extra = workload.front().ops.front().lease;
+      extra.version += 1000;
+      (void)sync_wait(store->store_lease(extra));
+      faults->faults().fail_nth(FaultOp::Any, 1, EIO, /*sticky=*/true);
+      io::testing::CrashOptions crash;
+      crash.tear_last_write_at = 7;
+      (void)faults->block_on(faults->faults().crash(crash));
+      store.reset();
+    }
+    std::filesystem::remove_all(pristine);
+    std::filesystem::copy(dir, pristine, std::filesystem::copy_options::recursive);
+    auto restore = [&] {
+      std::filesystem::remove_all(dir);
+      std::filesystem::copy(pristine, dir, std::filesystem::copy_options::recursive);
+    };
+    const State& acked = states.back();
+
+    // A clean open of the kept directory counts the operations of recovery.
+    Counts open_counts{};
+    {
+      auto rt = fault_runtime(io::BackendChoice::IoUring, seed);
+      io::testing::FaultRuntime* faults = rt.get();
+      auto opened = sync_wait(subject.open(config(), std::move(rt)));
+      if (!opened) {
+        report.failures.push_back("clean recovery failed: " + opened.error().to_string());
+        return report;
+      }
+      open_counts = counts_of(faults->faults());
+      auto got = read_back(*opened.value());
+      if (!got || got->state != acked)
+        report.failures.push_back("clean recovery read " + (got ? describe(got->state) : got.error().to_string()) +
+                                  ", not the acknowledged " + describe(acked));
+      else if (got->stats.recovery_log_bytes_cut == 0)
+        report.failures.push_back("clean recovery cut no torn log tail: the setup did not leave one");
+      (void)sync_wait(opened.value()->close());
+    }
+    report.operations = open_counts[io::testing::kFaultOpKinds];
+
+    std::uint64_t index = 0;
+    for (const Point& point : points_of(open_counts, every_kind(), dense_until, stride)) {
+      ++report.points;
+      const auto backend = ++index % 2 ? io::BackendChoice::IoUring : io::BackendChoice::Asio;
+      const std::string at = std::string(io::testing::to_string(point.kind)) + " #" + std::to_string(point.n) +
+                             " of recovery (" + (index % 2 ? "io_uring" : "asio") + ")";
+      try {
+        restore();
+        RunResult run;
+        std::optional<State> faulted_state;
+        {
+          auto rt = fault_runtime(backend, seed + point.n);
+          io::testing::FaultRuntime* faults = rt.get();
+          faults->faults().fail_nth(point.kind, point.n, point.n % 2 ? EIO : ENOSPC);
+          auto opened = sync_wait(subject.open(config(), std::move(rt)));
+          if (!opened) {
+            // Refused with an error: the caller knows. (The runtime died with the failed open.)
+            run.any_error = true;
+            ++report.faulted_opens_failed;
+            run.injected = {io::testing::InjectedFault{point.kind, "(open failed: " + opened.error().message + ")", 0}};
+          } else {
+            auto store = std::move(opened).value();
+            auto got = read_back(*store);
+            if (got) {
+              faulted_state = got->state;
+              run.background_errors = got->stats.background_errors;
+              if (got->state != acked)
+                report.failures.push_back(at + ": the open succeeded and read " + describe(got->state) +
+                                          ", not the acknowledged " + describe(acked));
+            } else {
+              run.any_error = true;
+            }
+            if (!sync_wait(store->close())) run.any_error = true;
+            run.injected = faults->faults().injected();
+          }
+        }
+        if (!run.injected.empty()) {
+          if (auto swallowed = classify(report, std::string(io::testing::to_string(point.kind)), run);
+              !swallowed.empty())
+            report.failures.push_back(at + ": " + swallowed);
+        }
+        auto recovered = recover(subject, config(), backend);
+        if (!recovered) {
+          ++report.refused_opens;
+          report.failures.push_back(at + ": reopen without faults failed: " + recovered.error().message);
+          continue;
+        }
+        report.acked_checked += acked.size();
+        if (recovered->stats.recovery_log_bytes_cut > 0) ++report.tail_cuts;
+        if (recovered->state != acked)
+          report.failures.push_back(at + ": reopen without faults read " + describe(recovered->state) +
+                                    ", not the acknowledged " + describe(acked));
+        else if (faulted_state && *faulted_state != recovered->state)
+          report.failures.push_back(at + ": reopen read " + describe(recovered->state) +
+                                    " but the faulted open had read " + describe(*faulted_state));
+      } catch (const std::exception& e) {
+        report.failures.push_back(at + ": exception " + e.what());
+      }
+    }
+    std::filesystem::remove_all(pristine);
+    return report;
+  }
+};
+
+}  // namespace
+
+std::string_view to_string(Mode mode) noexcept {
+  switch (mode) {
+    case Mode::PowerLoss: return "power-loss";
+    case Mode::Faults: return "fault";
+    case Mode::RecoveryFaults: return "recovery-fault";
+  }
+  return "?";
+}
+
+SweepReport run_sweep(const Subject& subject, const std::string& scratch_dir, Mode mode, std::uint64_t seed,
+                      std::uint64_t dense_until, std::uint64_t stride) {
+  Sweeper sweeper{subject, mode, seed, scratch_dir + "/" + subject.name, make_workload(seed), {State{}}};
+  for (const Op& op : sweeper.workload) {
+    sweeper.states.push_back(sweeper.states.back());
+    apply_to(sweeper.states.back(), op);
+  }
+  SweepReport report = mode == Mode::RecoveryFaults ? sweeper.sweep_recovery(dense_until, stride)
+                                                    : sweeper.sweep_workload(dense_until, stride);
+  std::filesystem::remove_all(sweeper.dir);
   return report;
 }
 
-std::string format_report(const SweepReport& r, bool fault_sweep) {
+std::string format_report(const SweepReport& r) {
   std::ostringstream out;
-  out << (fault_sweep ? "fault sweep " : "power-loss sweep ") << r.subject << ": " << r.operations
-      << " file operations per run, " << r.points << " points swept, " << r.acked_checked
-      << " acknowledged writes checked, " << r.failures.size() << " lost or wrong, " << r.refused_opens
-      << " refused opens";
-  if (fault_sweep) {
+  out << to_string(r.mode) << " sweep " << r.subject << ": " << r.operations
+      << (r.mode == Mode::RecoveryFaults ? " file operations per recovery, " : " file operations per run, ")
+      << r.points << " points swept, " << r.acked_checked << " acknowledged writes checked, "
+      << r.failures.size() << " lost or wrong, " << r.refused_opens << " refused reopens, " << r.tail_cuts
+      << " recoveries cut a torn log tail";
+  if (r.mode != Mode::PowerLoss) {
+    if (r.mode == Mode::RecoveryFaults) out << ", " << r.faulted_opens_failed << " faulted opens failed with an error";
     out << "; faults injected " << r.faults_injected << " (surfaced to a caller " << r.faults_surfaced
-        << ", absorbed " << r.faults_absorbed << "); by kind:";
+        << ", counted in background_errors " << r.faults_counted << ", swallowed " << r.faults_swallowed
+        << "); by kind:";
     for (const auto& [kind, k] : r.by_kind)
-      out << " " << kind << " " << k.injected << "/" << k.surfaced << "/" << k.absorbed;
-    out << " (injected/surfaced/absorbed)";
+      out << " " << kind << " " << k.injected << "/" << k.surfaced << "/" << k.counted << "/" << k.swallowed;
+    out << " (injected/surfaced/counted/swallowed)";
   }
   return out.str();
 }

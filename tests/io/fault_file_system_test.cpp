@@ -167,6 +167,39 @@ Task<void> injected_errors(Runtime* rt, std::string dir) {
 // Goal: the Nth call of a kind fails with the chosen errno, once or from then on.
 TEST_P(FaultSuite, InjectedErrors) { rt->block_on(injected_errors(rt.get(), dir)); }
 
+Task<void> short_writes(Runtime* rt, std::string dir) {
+  FaultFileSystem fs(rt->fs(), 5);
+  auto file = co_await fs.open(dir + "/s", OpenOptions::read_write_create());
+  EXPECT_TRUE(file.ok());
+  EXPECT_TRUE((co_await fs.sync_dir(dir)).ok());
+  const std::string text = "0123456789abcdef";
+  fs.fail_nth(FaultOp::ShortWrite, 1, ENOSPC);
+  EXPECT_EQ((co_await (*file)->write_at(as_bytes(text), 0)).error(), ENOSPC);
+  // A prefix landed: at least one byte, never all, and exactly the data's bytes.
+  const std::string landed = co_await read_all(rt->fs(), dir + "/s");
+  EXPECT_GE(landed.size(), 1u);
+  EXPECT_LT(landed.size(), text.size());
+  EXPECT_EQ(landed, text.substr(0, landed.size()));
+  // It is unsynced: power loss takes it away.
+  EXPECT_TRUE((co_await fs.crash()).ok());
+  EXPECT_EQ(co_await read_all(rt->fs(), dir + "/s"), "");
+
+  // Through write_and_datasync (split over two buffers): the sync never runs.
+  auto again = co_await fs.open(dir + "/s", OpenOptions::read_write_create());
+  fs.fail_nth(FaultOp::ShortWrite, 1, EIO);
+  iovec parts[2] = {{const_cast<char*>(text.data()), 8}, {const_cast<char*>(text.data() + 8), 8}};
+  EXPECT_EQ((co_await (*again)->write_and_datasync(std::span<const iovec>(parts, 2), 0)).error(), EIO);
+  const std::string torn = co_await read_all(rt->fs(), dir + "/s");
+  EXPECT_GE(torn.size(), 1u);
+  EXPECT_LT(torn.size(), text.size());
+  EXPECT_EQ(torn, text.substr(0, torn.size()));
+  EXPECT_TRUE((co_await fs.crash()).ok());
+  EXPECT_EQ(co_await read_all(rt->fs(), dir + "/s"), "");
+}
+
+// Goal: a short write leaves a prefix of its data, unsynced, and reports the error.
+TEST_P(FaultSuite, ShortWrites) { rt->block_on(short_writes(rt.get(), dir)); }
+
 Task<void> bit_flip_and_counts(Runtime* rt, std::string dir) {
   FaultFileSystem fs(rt->fs(), 99);
   auto file = co_await fs.open(dir + "/b", OpenOptions::read_write_create());

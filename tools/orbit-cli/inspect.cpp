@@ -111,6 +111,9 @@ int run_stats(const StatsOptions& options) {
       {"disk_bytes_written", s.disk_bytes_written},
       {"disk_bytes_read", s.disk_bytes_read},
       {"recovery_time_us", s.recovery_time.count()},
+      {"recovery_log_bytes_cut", s.recovery_log_bytes_cut},
+      {"background_errors", s.background_errors},
+      {"last_background_error", s.last_background_error},
       {"write_stalls", s.write_stalls},
       {"write_stall_time_us", s.write_stall_time.count()},
       {"compactions", s.compactions},
@@ -123,7 +126,7 @@ int run_stats(const StatsOptions& options) {
     std::printf("%s\n", out.dump(2).c_str());
   } else {
     for (const auto& [name, value] : rows)
-      std::printf("%-20s %s\n", name, value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+      std::printf("%-22s %s\n", name, value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
   }
   return kExitOk;
 }
