@@ -8,7 +8,6 @@
 
 #include "src/layout/data_dir.hpp"
 #include "src/codec/key_layout.hpp"
-#include "src/codec/lease_codec.hpp"
 
 namespace orbit {
 
@@ -190,10 +189,11 @@ TreeMetadata CowBTreeStore::describe(const Meta& meta, const kv::LiveCounts& liv
 
 std::unique_ptr<kv::KvView> CowBTreeStore::view() { return std::make_unique<CowView>(tree_); }
 
-Task<Result<std::optional<std::string>>> CowBTreeStore::read_latest(std::string key) {
+// The whole tree is in memory: every point read is answered at once.
+kv::ValueNow CowBTreeStore::read_latest_now(std::string_view key) {
   auto value = tree_.get(key);
-  if (!value) co_return std::optional<std::string>();
-  co_return std::optional<std::string>(std::string(*value));
+  if (!value) return {kv::ValueNow::State::Absent, {}};
+  return {kv::ValueNow::State::Found, *value};
 }
 
 void CowBTreeStore::apply(std::span<const kv::KvChange> changes, std::uint64_t /*lsn*/) {
@@ -207,21 +207,6 @@ void CowBTreeStore::apply(std::span<const kv::KvChange> changes, std::uint64_t /
       tree_.insert_or_assign(change.key, change.value);
     }
   }
-}
-
-Task<Result<Lease>> CowBTreeStore::do_get(ActorKey key) {
-  // The hot read: one lookup in the current tree, no view, no suspension.
-  if (auto e = check_open()) co_return std::move(*e);
-  const std::string primary = codec::primary_key(key);
-  auto value = tree_.get(primary);
-  if (!value) co_return make_error(ErrorCode::NotFound, "no lease stored for " + key.to_string());
-  auto lease = codec::decode_lease(*value);
-  if (!lease) {
-    Error error = std::move(lease).error();
-    error.message = "lease under key '" + primary + "': " + error.message;
-    co_return error;
-  }
-  co_return lease;
 }
 
 std::uint64_t CowBTreeStore::memory_used() const noexcept {

@@ -126,12 +126,11 @@ class CowBTreeStore final : public kv::KvStore {
 
  protected:
   std::unique_ptr<kv::KvView> view() override;
-  Task<Result<std::optional<std::string>>> read_latest(std::string key) override;
+  kv::ValueNow read_latest_now(std::string_view key) override;
   void apply(std::span<const kv::KvChange> changes, std::uint64_t lsn) override;
   Task<Result<void>> close_engine() override;
   void engine_stats(StorageStats& stats) override;
   Task<Result<void>> do_checkpoint() override;
-  Task<Result<Lease>> do_get(ActorKey key) override;
 
  private:
   struct Background;

@@ -346,11 +346,22 @@ Task<Result<void>> LsmStore::before_commit() {
 
 std::unique_ptr<kv::KvView> LsmStore::view() { return std::make_unique<View>(*this); }
 
+// The memtables answer without I/O; the SSTables only when there are none.
+kv::ValueNow LsmStore::read_latest_now(std::string_view key) {
+  Memtable::Found found = mem_->find(key);
+  for (auto it = imms_.rbegin(); found.state == LookupState::NotFound && it != imms_.rend(); ++it)
+    found = it->table->find(key);
+  switch (found.state) {
+    case LookupState::Found: return {kv::ValueNow::State::Found, found.value};
+    case LookupState::Deleted: return {kv::ValueNow::State::Absent, {}};
+    case LookupState::NotFound: break;
+  }
+  if (version_->file_count() == 0) return {kv::ValueNow::State::Absent, {}};
+  return {};
+}
+
 Task<Result<std::optional<std::string>>> LsmStore::read_latest(std::string key) {
-  std::optional<std::string> out;
-  if (resolve(mem_->get(key), out)) co_return out;
-  for (auto it = imms_.rbegin(); it != imms_.rend(); ++it)
-    if (resolve(it->table->get(key), out)) co_return out;
+  if (const kv::ValueNow now = read_latest_now(key); now.answered()) co_return now.copy();
   co_return co_await lookup_tables(version_, std::move(key), kMaxSequenceNumber);
 }
 

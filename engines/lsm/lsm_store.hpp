@@ -123,6 +123,7 @@ class LsmStore final : public kv::KvStore {
 
  protected:
   std::unique_ptr<kv::KvView> view() override;
+  kv::ValueNow read_latest_now(std::string_view key) override;
   Task<Result<std::optional<std::string>>> read_latest(std::string key) override;
   void apply(std::span<const kv::KvChange> changes, std::uint64_t lsn) override;
   Task<Result<void>> before_commit() override;

@@ -20,9 +20,17 @@ void Memtable::add(SequenceNumber sequence, ValueType type, std::string_view use
 }
 
 Memtable::LookupResult Memtable::get(std::string_view user_key, SequenceNumber snapshot) const {
+  const Found found = find(user_key, snapshot);
   LookupResult result;
-  // The seek key on the stack when it fits: a hot read allocates only the
-  // value it returns.
+  result.state = found.state;
+  result.sequence = found.sequence;
+  result.value = found.value;
+  return result;
+}
+
+Memtable::Found Memtable::find(std::string_view user_key, SequenceNumber snapshot) const {
+  Found result;
+  // The seek key on the stack when it fits: a hot read allocates nothing.
   char stack[128];
   std::string heap;
   std::string_view seek_key;

@@ -49,6 +49,14 @@ class Memtable {
   using LookupState = lsm::LookupState;
   using LookupResult = lsm::LookupResult;
   LookupResult get(std::string_view user_key, SequenceNumber snapshot = kMaxSequenceNumber) const;
+  // get() without copying the value: `value` views the entry's own bytes
+  // (Found only; valid while the Memtable lives, entries never move).
+  struct Found {
+    LookupState state = LookupState::NotFound;
+    SequenceNumber sequence = 0;
+    std::string_view value;
+  };
+  Found find(std::string_view user_key, SequenceNumber snapshot = kMaxSequenceNumber) const;
 
   std::size_t approximate_memory_usage() const noexcept { return memory_usage_; }
   // Bytes of the entries themselves: internal keys and values. What a flush

@@ -23,6 +23,7 @@
 //   checkpoint       NotSupported where a backend has no such step
 #pragma once
 
+#include <chrono>
 #include <coroutine>
 #include <cstdint>
 #include <optional>
@@ -152,6 +153,10 @@ class PersistenceProvider {
   // metrics, turn exceptions into errors, and hop onto the loop first.
   virtual Task<Result<void>> do_store(Lease lease) = 0;
   virtual Task<Result<Lease>> do_get(ActorKey key) = 0;
+  // The hot read: get_lease answered on the loop thread without suspending,
+  // when the backend holds the answer in memory; nullopt makes get_lease
+  // await do_get instead. The default never answers.
+  virtual std::optional<Result<Lease>> get_now(const ActorKey& key);
   virtual Task<Result<void>> do_remove(ActorKey key) = 0;
   virtual Task<Result<void>> do_batch(WriteBatch batch) = 0;
   virtual Task<Result<std::vector<Lease>>> do_scan_by_actor_type(std::string actor_type,
@@ -186,6 +191,8 @@ class PersistenceProvider {
   };
   template <typename T>
   Task<Result<T>> run(OperationType type, Task<Result<T>> body);
+  template <typename T>
+  void finish(OperationType type, std::chrono::steady_clock::time_point start, Result<T>& out) const noexcept;
 };
 
 std::string_view to_string(PersistenceBackend backend) noexcept;  // "CowBTree", ...

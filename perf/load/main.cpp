@@ -5,6 +5,11 @@
 //               [--leases N] [--seconds S] [--mix renew-heavy] [--record-bytes B]
 //               [--durability durable|buffered|none] [--io-backend auto|io_uring|asio]
 //               [--data-dir DIR] [--json FILE] [--svg FILE] [--seed N] [--no-baselines]
+//               [--hot-read-seconds S]
+//
+// Each backend first runs the hot-get phase (get_lease of a few hot leases
+// through the public API, one reader on the store's loop: the point-read
+// latency the API itself adds), then the mix at each concurrency.
 //
 // Also reads ORBIT_CONFIG_FILE / --config and the ORBIT_* environment for the
 // backends' settings; flags win.
@@ -100,6 +105,9 @@ int run(int argc, char** argv) {
   app.add_option("--svg", svg_path, "chart output (default: DATA_DIR/orbit-bench.svg)");
   app.add_option("--config", config_file, "JSON config file (else ORBIT_CONFIG_FILE)");
   app.add_option("--seed", options.seed, "workload seed")->capture_default_str();
+  app.add_option("--hot-read-seconds", options.hot_read_seconds,
+                 "seconds of hot get_lease per backend before the mix (0: skip)")
+      ->capture_default_str();
   app.add_flag("--no-baselines", no_baselines, "skip rocksdb-direct and device-fdatasync");
   try {
     app.parse(argc, argv);
@@ -125,6 +133,8 @@ int run(int argc, char** argv) {
     return fail("--leases " + std::to_string(options.leases) + " is below the highest concurrency " +
                 std::to_string(max_level) + "; each writer owns at least one lease");
   if (options.seconds <= 0 || options.seconds > 3600) return fail("--seconds must be in (0, 3600]");
+  if (options.hot_read_seconds < 0 || options.hot_read_seconds > 3600)
+    return fail("--hot-read-seconds must be in [0, 3600]");
 
   auto base = load_config(config_file, true);
   if (!base) return fail(base.error().to_string());
@@ -177,6 +187,10 @@ int run(int argc, char** argv) {
     if (!store) return fail("open " + c.data_dir + ": " + store.error().to_string());
     if (auto loaded = preload(**store, options); !loaded)
       return fail("preload " + std::string(to_string(backend)) + ": " + loaded.error().to_string());
+    if (options.hot_read_seconds > 0) {
+      Progress progress(std::string(to_string(backend)) + " hot get_lease", options.hot_read_seconds);
+      rows.push_back(run_hot_reads(**store, options, progress.ops));
+    }
     for (auto level : levels) {
       Progress progress(std::string(to_string(backend)) + " c=" + std::to_string(level), options.seconds);
       rows.push_back(run_workload(**store, options, level, progress.ops));

@@ -34,6 +34,7 @@ std::string format_table(const std::vector<RunResult>& rows) {
       "RSS MB", "CPU s");
   out += std::string(out.size() - 1, '-') + "\n";
   for (const auto& r : rows) {
+    if (r.workload != "mix") continue;
     const std::string wamp = r.disk_bytes_written && r.user_bytes_written
                                  ? fmt::format("{:.2f}", static_cast<double>(r.disk_bytes_written) /
                                                              static_cast<double>(r.user_bytes_written))
@@ -50,7 +51,7 @@ std::string format_table(const std::vector<RunResult>& rows) {
   }
   // Our RocksDb backend against RocksDB used directly, same concurrency.
   for (const auto& ours : rows) {
-    if (ours.target != "RocksDb") continue;
+    if (ours.target != "RocksDb" || ours.workload != "mix") continue;
     for (const auto& direct : rows) {
       if (direct.target != "rocksdb-direct" || direct.concurrency != ours.concurrency || !direct.throughput()) continue;
       out += fmt::format("RocksDb backend vs rocksdb-direct at {:>4} in flight: {:.2f}x throughput, write p50 {:.2f}x\n",
@@ -60,6 +61,20 @@ std::string format_table(const std::vector<RunResult>& rows) {
                                                       : 0.0);
     }
   }
+  std::string hot;
+  for (const auto& r : rows) {
+    if (r.workload != "hot-get") continue;
+    hot += fmt::format("{:<17} {:>10.0f} | {:>7} {:>7} {:>8} {:>8}\n", r.target, r.throughput(),
+                       us(r.reads.percentile(50), r.reads.count()), us(r.reads.percentile(99), r.reads.count()),
+                       us(r.reads.percentile(99.9), r.reads.count()), us(r.reads.max(), r.reads.count()));
+    if (r.errors) hot += fmt::format("  ! {} errors, first: {}\n", r.errors, r.first_error);
+  }
+  if (!hot.empty()) {
+    out += fmt::format("\nhot get_lease through the public API ({} leases read in turn by one coroutine on the store's "
+                       "loop):\n{:<17} {:>10} | {:>7} {:>7} {:>8} {:>8}\n",
+                       kHotLeases, "target", "reads/s", "r p50", "r p99", "r p99.9", "r max");
+    out += hot;
+  }
   out += "latencies in microseconds; wamp = bytes written to disk / user bytes written; syncs/w = fdatasyncs per write\n";
   return out;
 }
@@ -68,6 +83,7 @@ std::string to_json(const std::vector<RunResult>& rows, const RunContext& contex
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& r : rows) {
     runs.push_back({{"target", r.target},
+                    {"workload", r.workload},
                     {"concurrency", r.concurrency},
                     {"seconds", r.seconds},
                     {"ops", r.ops},

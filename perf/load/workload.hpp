@@ -31,10 +31,12 @@ struct WorkloadOptions {
   double seconds = 4.0;               // per (target, concurrency)
   std::uint64_t seed = 1;
   Mix mix;
+  double hot_read_seconds = 1.0;  // per backend, the hot-get phase (0: none)
 };
 
 struct RunResult {
   std::string target;  // "CowBTree", "RocksDb", "rocksdb-direct", "device-fdatasync"
+  std::string workload = "mix";  // "mix" (the operation mix) or "hot-get" (run_hot_reads)
   std::uint32_t concurrency = 0;
   double seconds = 0;
   std::uint64_t ops = 0;
@@ -62,5 +64,12 @@ Result<void> preload(PersistenceProvider& store, const WorkloadOptions& options)
 // `progress` is bumped per operation (read by the progress printer).
 RunResult run_workload(PersistenceProvider& store, const WorkloadOptions& options, std::uint32_t concurrency,
                        std::atomic<std::uint64_t>& progress);
+
+// The hot point read through the public API: one coroutine on the store's
+// loop reads kHotLeases stored leases with get_lease in turn, back to back,
+// for options.hot_read_seconds; every read's latency goes into `reads`.
+inline constexpr std::uint64_t kHotLeases = 64;
+RunResult run_hot_reads(PersistenceProvider& store, const WorkloadOptions& options,
+                        std::atomic<std::uint64_t>& progress);
 
 }  // namespace orbit::bench

@@ -5,8 +5,8 @@
 #include "src/codec/key_layout.hpp"
 
 #include <algorithm>
-
 #include <chrono>
+#include <cstring>
 
 #include "src/util/coding.hpp"
 
@@ -18,7 +18,19 @@ constexpr char kEscapedNul = '\xFF';
 constexpr char kTerminator = '\x01';
 constexpr std::uint64_t kSignBit = 1ull << 63;
 
-void put_escaped(std::string& out, std::string_view s) {
+// Appends to a buffer the caller sized for the worst case (PrimaryKey).
+struct FixedWriter {
+  char* end;
+  void push_back(char c) noexcept { *end++ = c; }
+  void append(const char* bytes, std::size_t n) noexcept {
+    std::memcpy(end, bytes, n);
+    end += n;
+  }
+};
+
+// Out: std::string or FixedWriter.
+template <typename Out>
+void put_escaped(Out& out, std::string_view s) {
   for (char c : s) {
     out.push_back(c);
     if (c == kEscape) out.push_back(kEscapedNul);
@@ -47,7 +59,8 @@ bool get_escaped(std::string_view& in, std::string& out) {
   return false;  // no terminator
 }
 
-void put_uuid(std::string& out, const Uuid& id) {
+template <typename Out>
+void put_uuid(Out& out, const Uuid& id) {
   out.append(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
 }
 
@@ -91,6 +104,21 @@ std::string primary_key(const ActorKey& key) {
   put_escaped(out, key.actor_type);
   put_uuid(out, key.actor_id);
   return out;
+}
+
+PrimaryKey::PrimaryKey(const ActorKey& key) {
+  // Escaping at most doubles the actor type.
+  if (1 + 2 * key.actor_type.size() + 2 + key.actor_id.bytes.size() > sizeof inline_) {
+    heap_ = primary_key(key);
+    data_ = heap_.data();
+    size_ = heap_.size();
+    return;
+  }
+  FixedWriter out{inline_};
+  out.push_back(kPrimaryTag);
+  put_escaped(out, key.actor_type);
+  put_uuid(out, key.actor_id);
+  size_ = static_cast<std::size_t>(out.end - inline_);
 }
 
 std::string actor_type_prefix(std::string_view actor_type) {

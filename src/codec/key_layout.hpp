@@ -28,6 +28,21 @@ inline constexpr char kNodeIndexTag = 'N';
 inline constexpr char kExpiryIndexTag = 'E';
 
 std::string primary_key(const ActorKey& key);
+// primary_key(key) in a buffer of its own, built without allocating when
+// the escaped actor type fits inline (every point read builds one).
+class PrimaryKey {
+ public:
+  explicit PrimaryKey(const ActorKey& key);
+  PrimaryKey(const PrimaryKey&) = delete;
+  PrimaryKey& operator=(const PrimaryKey&) = delete;
+  std::string_view view() const noexcept { return {data_, size_}; }
+
+ private:
+  char inline_[96];
+  std::string heap_;  // the key when it does not fit inline_
+  const char* data_ = inline_;
+  std::size_t size_ = 0;
+};
 // All primary keys of one actor type start with this; the next prefix after
 // it (exclusive upper bound) is prefix_successor(prefix).
 std::string actor_type_prefix(std::string_view actor_type);

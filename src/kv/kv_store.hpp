@@ -35,6 +35,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "orbit/config.hpp"
@@ -52,6 +53,20 @@ inline constexpr const char* kLockFileName = "orbit.lock";
 struct KvPair {
   std::string key;
   std::string value;
+};
+
+// What a point read could tell without suspending (read_latest_now).
+struct ValueNow {
+  enum class State : std::uint8_t { Found, Absent, NeedsIo };
+  State state = State::NeedsIo;
+  std::string_view value;  // Found: the engine's own bytes; read them before the loop runs anything else
+
+  bool answered() const noexcept { return state != State::NeedsIo; }
+  // REQUIRES: answered(). The value as read_latest() returns it.
+  std::optional<std::string> copy() const {
+    if (state == State::Found) return std::string(value);
+    return std::nullopt;
+  }
 };
 
 // A consistent, point-in-time read view: later applies are not seen.
@@ -106,7 +121,11 @@ class KvStore : public ProviderBase {
   // ---- What the engine implements --------------------------------------
 
   virtual std::unique_ptr<KvView> view() = 0;
-  // The newest applied value of `key`. The default reads through view().
+  // The newest applied value of `key`, when the engine can tell from memory
+  // without suspending (the hot read: get_now). The default never can.
+  virtual ValueNow read_latest_now(std::string_view key);
+  // The newest applied value of `key`. The default asks read_latest_now(),
+  // then reads through view().
   virtual Task<Result<std::optional<std::string>>> read_latest(std::string key);
   // Applies one entry's changes, in order, as of `lsn`. Loop thread, in LSN
   // order. Views taken before must keep seeing what they saw (a COW root, an
@@ -126,6 +145,7 @@ class KvStore : public ProviderBase {
   // ---- PersistenceProvider ----------------------------------------------
   Task<Result<void>> do_store(Lease lease) override;
   Task<Result<Lease>> do_get(ActorKey key) override;
+  std::optional<Result<Lease>> get_now(const ActorKey& key) override;
   Task<Result<void>> do_remove(ActorKey key) override;
   Task<Result<void>> do_batch(WriteBatch batch) override;
   Task<Result<StorageStats>> do_stats() override;

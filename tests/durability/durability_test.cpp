@@ -81,7 +81,9 @@ TEST_P(Sweep, EveryAcknowledgedWriteSurvivesAndNoErrorIsSwallowed) {
   EXPECT_GT(report.points, 0u);
   EXPECT_EQ(report.refused_opens, 0u);
   EXPECT_EQ(report.faults_swallowed, 0u);
-  if (mode != Mode::PowerLoss) EXPECT_GT(report.faults_injected, 0u);
+  if (mode != Mode::PowerLoss) {
+    EXPECT_GT(report.faults_injected, 0u);
+  }
   for (const std::string& failure : report.failures) ADD_FAILURE() << failure;
 }
 
