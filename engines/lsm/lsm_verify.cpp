@@ -6,14 +6,11 @@
 // strictly increasing internal-key order, entry count and smallest/largest
 // key as the manifest records them, every user key present in the bloom
 // filter); files of levels >= 1 not overlapping. The write-ahead log is
-// replayed read-only into a scratch memtable: Wal::open may cut a torn
-// tail, so it runs on a copy of orbit.wal/ in a temporary directory, never
-// on the store's own files.
+// checked and replayed read-only into a scratch memtable (verify::check_log).
 // Logical checks: every live (key, value) pair, newest version of each key
 // from the replayed log and all SSTables merged, goes in key order through
 // src/verify's LayoutChecker when this build has it; the live key count is
 // checked against manifest.json's live counts plus the replayed deltas.
-#include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -22,25 +19,15 @@
 #include "engines/lsm/merging_iterator.hpp"
 #include "src/codec/key_layout.hpp"
 #include "src/verify/layout_checker.hpp"
+#include "src/verify/log_checker.hpp"
 
 namespace orbit {
 namespace {
 
 namespace fs = std::filesystem;
 
-// The byte offset an error message names ("... offset 1234: ..."), or 0.
-std::uint64_t offset_in(const std::string& message) {
-  auto at = message.rfind("offset ");
-  if (at == std::string::npos) return 0;
-  std::uint64_t value = 0;
-  for (std::size_t i = at + 7; i < message.size() && message[i] >= '0' && message[i] <= '9'; ++i)
-    value = value * 10 + static_cast<std::uint64_t>(message[i] - '0');
-  return value;
-}
-
-void add_problem(VerifyReport& report, std::string file, std::uint64_t offset, std::string what) {
-  report.problems.push_back(FileProblem{std::move(file), offset, std::move(what)});
-}
+using verify::add_problem;
+using verify::offset_in;
 
 // Reads every entry of one SSTable; reports what is wrong. Returns the open
 // table when it is sound enough to feed the logical check.
@@ -107,12 +94,6 @@ Task<lsm::TablePtr> verify_table(io::FileSystem& fs, std::string dir, lsm::FileM
   co_return table;
 }
 
-std::string make_scratch_dir() {
-  std::string pattern = (fs::temp_directory_path() / "orbit-lsm-verify-XXXXXX").string();
-  char* made = ::mkdtemp(pattern.data());
-  return made != nullptr ? std::string(made) : std::string();
-}
-
 }  // namespace
 
 Task<Result<VerifyReport>> verify_lsm_files(PersistenceConfig config, io::Runtime& runtime) {
@@ -169,59 +150,19 @@ Task<Result<VerifyReport>> verify_lsm_files(PersistenceConfig config, io::Runtim
     }
   }
 
-  // The log, replayed read-only (on a copy) into a scratch memtable.
+  // The log, replayed read-only into a scratch memtable.
   auto scratch = std::make_shared<lsm::Memtable>();
   std::int64_t live_keys = static_cast<std::int64_t>(state.live.keys);
-  bool log_sound = true;
-  const fs::path wal_dir = fs::path(dir) / "orbit.wal";
-  if (fs::exists(wal_dir, ec)) {
-    const std::string copy_root = make_scratch_dir();
-    if (copy_root.empty()) co_return Out(make_error(ErrorCode::IOError, "cannot make a scratch directory to read the log"));
-    const std::string copy = copy_root + "/orbit.wal";
-    fs::copy(wal_dir, copy, fs::copy_options::recursive, ec);
-    if (ec) {
-      fs::remove_all(copy_root, ec);
-      co_return Out(make_error(ErrorCode::IOError, "copy " + wal_dir.string() + " to read it: " + ec.message()));
-    }
-    for (const auto& entry : fs::directory_iterator(copy, ec)) {
-      ++report.files_checked;
-      report.bytes_checked += entry.file_size(ec);
-    }
-    wal::WalOptions options;
-    options.dir = copy;
-    options.durability = wal::Durability::None;
-    options.prepare_spare = false;
-    options.recycle = 0;
-    auto opened = co_await wal::Wal::open(runtime, options);
-    if (!opened) {
-      add_problem(report, "orbit.wal", offset_in(opened.error().message), opened.error().message);
-      log_sound = false;
-    } else {
-      std::unique_ptr<wal::Wal> log = std::move(opened).value();
-      auto replayed = co_await log->replay(state.flushed_lsn + 1, [&](std::uint64_t lsn, std::string_view payload) {
+  const bool log_sound = co_await verify::check_log(
+      files, dir, state.flushed_lsn,
+      [&](std::uint64_t lsn, std::string_view payload) {
         auto entry = kv::decode_log_entry(payload);
-        if (!entry) {
-          Error error = std::move(entry).error();
-          error.message = "log record LSN " + std::to_string(lsn) + ": " + error.message;
-          return Result<void>(std::move(error));
-        }
+        if (!entry) return Result<void>(std::move(entry).error());
         lsm::add_log_entry(*scratch, entry->changes, lsn);
         live_keys += entry->delta.keys;
         return Result<void>();
-      });
-      if (!replayed) {
-        add_problem(report, "orbit.wal", offset_in(replayed.error().message), replayed.error().message);
-        log_sound = false;
-      } else if (replayed->first_lsn > state.flushed_lsn + 1) {
-        add_problem(report, "orbit.wal", 0,
-                    "the log starts at LSN " + std::to_string(replayed->first_lsn) +
-                        ", but manifest.json's SSTables cover only up to " + std::to_string(state.flushed_lsn));
-        log_sound = false;
-      }
-      (void)co_await log->close();
-    }
-    fs::remove_all(copy_root, ec);
-  }
+      },
+      report);
 
   if (!tables_sound || !log_sound) co_return Out(std::move(report));
 
