@@ -31,7 +31,6 @@ using Clock = std::chrono::steady_clock;
 
 // Writers merged into one WriteBatch at most (counting batch operations);
 // a single larger batch still goes alone.
-constexpr std::size_t kMaxGroupOps = 4096;
 
 void start_perf_counting() {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
@@ -90,9 +89,6 @@ struct FlusherFinished {
 
 }  // namespace
 
-RocksDbStore::ActiveOp::~ActiveOp() {
-  if (--store_.active_ops_ == 0 && store_.idle_waiter_) store_.post(std::exchange(store_.idle_waiter_, {}));
-}
 
 Task<OpenedStore> RocksDbStore::open(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime) {
   const auto started = Clock::now();
@@ -208,21 +204,10 @@ std::optional<Error> RocksDbStore::check_writable() const {
 Task<Result<void>> RocksDbStore::submit(PendingWrite write) {
   if (auto e = check_writable()) co_return std::move(*e);
   ActiveOp active(*this);
-  QueuedWrite queued;
+  Queued queued;
+  queued.ops = write.ops.size();
   queued.write = std::move(write);
-  queued.enqueued = Clock::now();
-  queue_.push_back(&queued);
-  if (!committing_) {
-    committing_ = true;
-    runtime().spawn(commit_loop());
-  }
-  struct Committed {
-    QueuedWrite* queued;
-    bool await_ready() const noexcept { return queued->done; }
-    void await_suspend(std::coroutine_handle<> h) noexcept { queued->waiter = h; }
-    void await_resume() const noexcept {}
-  };
-  co_await Committed{&queued};
+  co_await enqueue_write(queued);
 
   PersistenceMetrics metrics;
   metrics.disk_bytes_written = queued.write.bytes_written;
@@ -234,55 +219,35 @@ Task<Result<void>> RocksDbStore::submit(PendingWrite write) {
   co_return Result<void>::success(metrics);
 }
 
-Task<void> RocksDbStore::commit_loop() {
-  while (!queue_.empty()) {
-    std::vector<QueuedWrite*> group;
-    std::vector<PendingWrite*> writes;
-    std::size_t ops = 0;
-    while (!queue_.empty() && (group.empty() || ops + queue_.front()->write.ops.size() <= kMaxGroupOps)) {
-      QueuedWrite* next = queue_.front();
-      queue_.pop_front();
-      ops += next->write.ops.size();
-      group.push_back(next);
-      writes.push_back(&next->write);
+Task<void> RocksDbStore::commit_group(std::vector<QueuedWrite*>& group) {
+  std::vector<PendingWrite*> writes;
+  for (QueuedWrite* q : group) writes.push_back(&static_cast<Queued*>(q)->write);
+  std::shared_ptr<rocksdb::DB> db = db_;
+  const rocksdb::WriteOptions options = write_options_;
+  GroupOutcome outcome = co_await runtime().offload([&]() noexcept {
+    try {
+      GroupOutcome committed = rocksdb_engine::commit_group(*db, options, std::span<PendingWrite*>(writes));
+      memtable_bytes_.store(int_property(*db, "rocksdb.cur-size-all-mem-tables"), std::memory_order_relaxed);
+      return committed;
+    } catch (const std::exception& e) {
+      for (PendingWrite* w : writes)
+        if (!w->error) w->error = make_error(ErrorCode::IOError, std::string("commit: internal error: ") + e.what());
+      return GroupOutcome{};
     }
-    const auto started = Clock::now();
-    for (QueuedWrite* q : group) q->queue_time = started - q->enqueued;
-
-    std::shared_ptr<rocksdb::DB> db = db_;
-    const rocksdb::WriteOptions options = write_options_;
-    GroupOutcome outcome = co_await runtime().offload([&]() noexcept {
-      try {
-        GroupOutcome committed = commit_group(*db, options, std::span<PendingWrite*>(writes));
-        memtable_bytes_.store(int_property(*db, "rocksdb.cur-size-all-mem-tables"), std::memory_order_relaxed);
-        return committed;
-      } catch (const std::exception& e) {
-        for (PendingWrite* w : writes)
-          if (!w->error) w->error = make_error(ErrorCode::IOError, std::string("commit: internal error: ") + e.what());
-        return GroupOutcome{};
-      }
-    });
-
-    for (QueuedWrite* q : group) {
-      PendingWrite& w = q->write;
-      if (!w.error) {
-        ++records_written_;
-        add_delta(live_.keys, w.keys_delta);
-        add_delta(live_.key_bytes, w.key_bytes_delta);
-        add_delta(live_.value_bytes, w.value_bytes_delta);
-      }
-      bytes_read_ += w.bytes_read;
-      q->group_size = outcome.writers;
-      q->sequence = w.error ? 0 : outcome.sequence;
-      q->done = true;
-      if (q->waiter) post(std::exchange(q->waiter, {}));
+  });
+  for (QueuedWrite* q : group) {
+    Queued& queued = *static_cast<Queued*>(q);
+    PendingWrite& w = queued.write;
+    if (!w.error) {
+      ++records_written_;
+      add_delta(live_.keys, w.keys_delta);
+      add_delta(live_.key_bytes, w.key_bytes_delta);
+      add_delta(live_.value_bytes, w.value_bytes_delta);
     }
-    // Let the writers just answered run first: an actor renewing in a loop
-    // queues its next write at once (cached reads need no hop), and joining
-    // this next group beats waiting a whole fsync for the one after.
-    if (!queue_.empty()) co_await runtime().yield();
+    bytes_read_ += w.bytes_read;
+    queued.group_size = outcome.writers;
+    queued.sequence = w.error ? 0 : outcome.sequence;
   }
-  committing_ = false;
 }
 
 Task<Result<void>> RocksDbStore::do_store(Lease lease) {
@@ -434,16 +399,6 @@ Task<Result<void>> RocksDbStore::do_checkpoint() {
   if (!status.ok()) co_return to_error(status, "flush the memtable in data_dir '" + config_.data_dir + "'");
   ++checkpoints_;
   co_return Result<void>();
-}
-
-Task<void> RocksDbStore::wait_until_idle() {
-  struct Idle {
-    RocksDbStore* store;
-    bool await_ready() const noexcept { return store->active_ops_ == 0; }
-    void await_suspend(std::coroutine_handle<> h) noexcept { store->idle_waiter_ = h; }
-    void await_resume() const noexcept {}
-  };
-  co_await Idle{this};
 }
 
 Task<Result<void>> RocksDbStore::do_close() {

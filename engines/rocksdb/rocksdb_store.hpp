@@ -23,7 +23,6 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,25 +82,10 @@ class RocksDbStore final : public ProviderBase {
     std::uint64_t value_bytes = 0;
   };
   // A writer waiting in the queue; lives in its coroutine's frame.
-  struct QueuedWrite {
+  struct Queued : QueuedWrite {
     PendingWrite write;
-    std::chrono::steady_clock::time_point enqueued;
-    std::chrono::nanoseconds queue_time{0};
     std::uint32_t group_size = 0;
     std::uint64_t sequence = 0;
-    bool done = false;
-    std::coroutine_handle<> waiter;
-  };
-  // Counts operations in flight, so close() can wait until none touches the DB.
-  class ActiveOp {
-   public:
-    explicit ActiveOp(RocksDbStore& store) : store_(store) { ++store_.active_ops_; }
-    ~ActiveOp();
-    ActiveOp(const ActiveOp&) = delete;
-    ActiveOp& operator=(const ActiveOp&) = delete;
-
-   private:
-    RocksDbStore& store_;
   };
 
   RocksDbStore(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime, RocksDbSetup setup,
@@ -111,8 +95,7 @@ class RocksDbStore final : public ProviderBase {
   // check_open, and no failed background WAL sync (buffered mode).
   std::optional<Error> check_writable() const;
   Task<Result<void>> submit(PendingWrite write);
-  Task<void> commit_loop();
-  Task<void> wait_until_idle();
+  Task<void> commit_group(std::vector<QueuedWrite*>& group) override;
   Task<Result<std::vector<Lease>>> read_range(codec::ScanRange range) override;
   void stop_flusher() noexcept;
 
@@ -125,10 +108,6 @@ class RocksDbStore final : public ProviderBase {
 
   // Loop-thread state.
   bool closed_ = false;
-  bool committing_ = false;
-  std::deque<QueuedWrite*> queue_;
-  std::uint64_t active_ops_ = 0;
-  std::coroutine_handle<> idle_waiter_;
   LiveSet live_;
   std::uint64_t records_written_ = 0;
   std::uint64_t bytes_read_ = 0;

@@ -15,7 +15,6 @@ using Clock = std::chrono::steady_clock;
 
 // A commit group takes at most this many ops (bounds the group's memory and
 // the time its writers wait behind one another).
-constexpr std::size_t kMaxGroupOps = 4096;
 
 std::uint64_t directory_bytes(const std::string& dir) {
   std::uint64_t total = 0;
@@ -57,18 +56,14 @@ Result<Lease> decode_stored(std::string_view key, std::string_view value) {
 }  // namespace
 
 // A writer waiting in the queue; lives in its coroutine's frame.
-struct KvStore::Writer {
-  std::vector<BatchOp> ops;
+struct KvStore::Writer : QueuedWrite {
+  std::vector<BatchOp> batch;
   bool missing_is_error = false;  // remove_lease: NotFound when nothing is stored
   LogEntry entry;
   std::optional<Error> error;
-  Clock::time_point enqueued;
-  std::chrono::nanoseconds queue_time{0};
   std::uint64_t lsn = 0;
   std::uint64_t bytes_written = 0;
   std::uint32_t group_size = 0;
-  bool done = false;
-  std::coroutine_handle<> waiter;
 };
 
 // What earlier writers of the group (or earlier ops of one writer) stored.
@@ -80,10 +75,6 @@ KvStore::KvStore(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime,
     : ProviderBase(std::move(runtime)), config_(std::move(config)), engine_name_(std::move(engine_name)) {}
 
 KvStore::~KvStore() = default;
-
-KvStore::ActiveOp::~ActiveOp() {
-  if (--store_.active_ops_ == 0 && store_.idle_waiter_) store_.post(std::exchange(store_.idle_waiter_, {}));
-}
 
 void KvStore::close_in_destructor() noexcept {
   if (closed_) return;
@@ -177,21 +168,10 @@ Task<Result<void>> KvStore::submit(std::vector<BatchOp> ops, bool missing_is_err
   if (auto e = check_open()) co_return std::move(*e);
   ActiveOp active(*this);
   Writer writer;
-  writer.ops = std::move(ops);
+  writer.ops = ops.size();
+  writer.batch = std::move(ops);
   writer.missing_is_error = missing_is_error;
-  writer.enqueued = Clock::now();
-  queue_.push_back(&writer);
-  if (!committing_) {
-    committing_ = true;
-    runtime().spawn(commit_loop());
-  }
-  struct Committed {
-    Writer* writer;
-    bool await_ready() const noexcept { return writer->done; }
-    void await_suspend(std::coroutine_handle<> h) noexcept { writer->waiter = h; }
-    void await_resume() const noexcept {}
-  };
-  co_await Committed{&writer};
+  co_await enqueue_write(writer);
 
   PersistenceMetrics metrics;
   metrics.disk_bytes_written = writer.bytes_written;
@@ -202,29 +182,8 @@ Task<Result<void>> KvStore::submit(std::vector<BatchOp> ops, bool missing_is_err
   co_return Result<void>::success(metrics);
 }
 
-Task<void> KvStore::commit_loop() {
-  while (!queue_.empty()) {
-    std::vector<Writer*> group;
-    std::size_t ops = 0;
-    while (!queue_.empty() && (group.empty() || ops + queue_.front()->ops.size() <= kMaxGroupOps)) {
-      ops += queue_.front()->ops.size();
-      group.push_back(queue_.front());
-      queue_.pop_front();
-    }
-    co_await commit_group(group);
-    for (Writer* w : group) {
-      w->done = true;
-      if (w->waiter) post(std::exchange(w->waiter, {}));
-    }
-    // Let the writers just answered run first: one renewing in a loop
-    // queues its next write at once and joins the next group.
-    if (!queue_.empty()) co_await runtime().yield();
-  }
-  committing_ = false;
-}
-
 Task<std::optional<Error>> KvStore::build_changes(Writer& writer, const Overlay& group, Overlay& mine) {
-  for (const BatchOp& op : writer.ops) {
+  for (const BatchOp& op : writer.batch) {
     std::string primary = codec::primary_key(op.lease.key);
     std::optional<StoredLease> before;
     if (auto it = mine.leases.find(primary); it != mine.leases.end()) {
@@ -251,9 +210,9 @@ Task<std::optional<Error>> KvStore::build_changes(Writer& writer, const Overlay&
   co_return std::nullopt;
 }
 
-Task<void> KvStore::commit_group(std::vector<Writer*>& group) {
-  const auto started = Clock::now();
-  for (Writer* w : group) w->queue_time = started - w->enqueued;
+Task<void> KvStore::commit_group(std::vector<QueuedWrite*>& queued) {
+  std::vector<Writer*> group;
+  for (QueuedWrite* q : queued) group.push_back(static_cast<Writer*>(q));
   if (auto room = co_await before_commit(); !room) {
     for (Writer* w : group) w->error = room.error();
     co_return;
@@ -423,16 +382,6 @@ Task<Result<void>> KvStore::do_flush() {
   if (auto e = check_open()) co_return std::move(*e);
   ActiveOp active(*this);
   co_return co_await wal_->sync();
-}
-
-Task<void> KvStore::wait_until_idle() {
-  struct Idle {
-    KvStore* store;
-    bool await_ready() const noexcept { return store->active_ops_ == 0; }
-    void await_suspend(std::coroutine_handle<> h) noexcept { store->idle_waiter_ = h; }
-    void await_resume() const noexcept {}
-  };
-  co_await Idle{this};
 }
 
 Task<Result<void>> KvStore::do_close() {

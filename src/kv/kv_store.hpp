@@ -28,9 +28,7 @@
 #pragma once
 
 #include <chrono>
-#include <coroutine>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -152,27 +150,13 @@ class KvStore : public ProviderBase {
   Task<Result<void>> do_flush() override;
   Task<Result<void>> do_close() override;
 
-  // Counts operations in flight, so close() waits until none runs.
-  class ActiveOp {
-   public:
-    explicit ActiveOp(KvStore& store) : store_(store) { ++store_.active_ops_; }
-    ~ActiveOp();
-    ActiveOp(const ActiveOp&) = delete;
-    ActiveOp& operator=(const ActiveOp&) = delete;
-
-   private:
-    KvStore& store_;
-  };
-
  private:
   struct Writer;
   struct Overlay;
   Task<Result<void>> submit(std::vector<BatchOp> ops, bool missing_is_error);
-  Task<void> commit_loop();
-  Task<void> commit_group(std::vector<Writer*>& group);
+  Task<void> commit_group(std::vector<QueuedWrite*>& group) override;
   Task<std::optional<Error>> build_changes(Writer& writer, const Overlay& group, Overlay& mine);
   Task<Result<std::vector<Lease>>> read_range(codec::ScanRange range) override;
-  Task<void> wait_until_idle();
   Result<void> replay_entry(std::uint64_t lsn, std::string_view payload);
   static Task<void> close_detached(std::unique_ptr<wal::Wal> wal);
   // The engine's and the log's, merged.
@@ -183,10 +167,6 @@ class KvStore : public ProviderBase {
   std::unique_ptr<io::FileLock> dir_lock_;
   std::unique_ptr<wal::Wal> wal_;
   bool closed_ = false;
-  bool committing_ = false;
-  std::deque<Writer*> queue_;
-  std::uint64_t active_ops_ = 0;
-  std::coroutine_handle<> idle_waiter_;
   std::uint64_t applied_lsn_ = 0;
   LiveCounts live_;
   std::chrono::microseconds recovery_time_{0};

@@ -1,6 +1,7 @@
 #include "src/provider/provider_base.hpp"
 
 #include <thread>
+#include <utility>
 
 #include "src/provider/lease_rules.hpp"
 
@@ -32,6 +33,64 @@ ProviderBase::~ProviderBase() {
   if (runtime_ && runtime_->on_loop_thread())
     std::thread([runtime = std::move(runtime_)]() mutable { runtime.reset(); }).detach();
 }
+
+// ---- The write queue ----------------------------------------------------------
+
+Task<void> ProviderBase::enqueue_write(QueuedWrite& write) {
+  write.enqueued = std::chrono::steady_clock::now();
+  write_queue_.push_back(&write);
+  if (!committing_) {
+    committing_ = true;
+    runtime_->spawn(commit_loop());
+  }
+  struct Committed {
+    QueuedWrite* write;
+    bool await_ready() const noexcept { return write->done; }
+    void await_suspend(std::coroutine_handle<> h) noexcept { write->waiter = h; }
+    void await_resume() const noexcept {}
+  };
+  co_await Committed{&write};
+}
+
+Task<void> ProviderBase::commit_loop() {
+  while (!write_queue_.empty()) {
+    std::vector<QueuedWrite*> group;
+    std::size_t ops = 0;
+    while (!write_queue_.empty() && (group.empty() || ops + write_queue_.front()->ops <= kMaxGroupOps)) {
+      ops += write_queue_.front()->ops;
+      group.push_back(write_queue_.front());
+      write_queue_.pop_front();
+    }
+    const auto started = std::chrono::steady_clock::now();
+    for (QueuedWrite* w : group) w->queue_time = started - w->enqueued;
+    co_await commit_group(group);
+    for (QueuedWrite* w : group) {
+      w->done = true;
+      if (w->waiter) post(std::exchange(w->waiter, {}));
+    }
+    // Let the writers just answered run first: one renewing in a loop
+    // queues its next write at once and joins the next group, rather than
+    // waiting a whole fsync for the one after.
+    if (!write_queue_.empty()) co_await runtime_->yield();
+  }
+  committing_ = false;
+}
+
+ProviderBase::ActiveOp::~ActiveOp() {
+  if (--store_.active_ops_ == 0 && store_.idle_waiter_) store_.post(std::exchange(store_.idle_waiter_, {}));
+}
+
+Task<void> ProviderBase::wait_until_idle() {
+  struct Idle {
+    ProviderBase* store;
+    bool await_ready() const noexcept { return store->active_ops_ == 0; }
+    void await_suspend(std::coroutine_handle<> h) noexcept { store->idle_waiter_ = h; }
+    void await_resume() const noexcept {}
+  };
+  co_await Idle{this};
+}
+
+// ---- Lease primitives -------------------------------------------------------------
 
 Task<Result<std::optional<Lease>>> ProviderBase::read_current(ActorKey key, PersistenceMetrics& metrics) {
   auto got = co_await do_get(std::move(key));

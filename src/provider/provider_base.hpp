@@ -5,9 +5,21 @@
 // and implements the lease primitives once: take the key's lock, read the
 // current lease, apply lease_rules, write the result with the backend's own
 // do_store / do_remove. A backend derives from this and implements storage.
+//
+// It also runs the write queue every backend shares: writers wait in one
+// queue, and one commit group at a time (up to kMaxGroupOps operations of
+// the writers at the front) goes to the backend's commit_group(); the
+// writers just answered run before the next group forms, so one renewing in
+// a loop joins it. And it counts operations in flight (ActiveOp), so close
+// can wait until none runs (wait_until_idle).
 #pragma once
 
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <deque>
 #include <memory>
+#include <vector>
 
 #include "io/runtime.hpp"
 #include "src/codec/key_layout.hpp"
@@ -38,6 +50,36 @@ class ProviderBase : public PersistenceProvider {
   // The leases of `range`, in its order, from one consistent view.
   virtual Task<Result<std::vector<Lease>>> read_range(codec::ScanRange range) = 0;
 
+  // ---- The write queue ----------------------------------------------------
+  static constexpr std::size_t kMaxGroupOps = 4096;  // batch operations per commit group
+  // A writer in the queue; the backend's own kind of write derives from it
+  // and lives in the writing coroutine's frame.
+  struct QueuedWrite {
+    std::size_t ops = 0;  // batch operations it holds
+    std::chrono::steady_clock::time_point enqueued;
+    std::chrono::nanoseconds queue_time{0};  // from enqueued until its group started
+    bool done = false;
+    std::coroutine_handle<> waiter;
+  };
+  // Queues `write` and returns once its group has been committed.
+  Task<void> enqueue_write(QueuedWrite& write);
+  // Commits one group of the backend's writes (in queue order) and records
+  // each one's outcome in it. Loop thread; one group at a time.
+  virtual Task<void> commit_group(std::vector<QueuedWrite*>& group) = 0;
+
+  // Counts operations in flight, so close() waits until none runs.
+  class ActiveOp {
+   public:
+    explicit ActiveOp(ProviderBase& store) : store_(store) { ++store_.active_ops_; }
+    ~ActiveOp();
+    ActiveOp(const ActiveOp&) = delete;
+    ActiveOp& operator=(const ActiveOp&) = delete;
+
+   private:
+    ProviderBase& store_;
+  };
+  Task<void> wait_until_idle();
+
   Task<Result<Lease>> do_acquire(AcquireRequest request) override;
   Task<Result<Lease>> do_renew(RenewRequest request) override;
   Task<Result<void>> do_release(ReleaseRequest request) override;
@@ -50,8 +92,14 @@ class ProviderBase : public PersistenceProvider {
   template <typename Request, typename Decide>
   Task<Result<Lease>> decide_and_store(Request request, Decide decide);
 
+  Task<void> commit_loop();
+
   std::unique_ptr<io::Runtime> runtime_;
   KeyedMutex lease_locks_;
+  std::deque<QueuedWrite*> write_queue_;
+  bool committing_ = false;
+  std::uint64_t active_ops_ = 0;
+  std::coroutine_handle<> idle_waiter_;
 };
 
 }  // namespace orbit
