@@ -5,7 +5,8 @@
 #   tools/dev.sh test-asan   the test suite under AddressSanitizer + UBSan
 #   tools/dev.sh test-tsan   io, wal, api, kv and the COW/LSM conformance suite under ThreadSanitizer
 #   tools/dev.sh crash [N]   the proof of durability: N SIGKILL cycles per backend
-#                            (default 1000) and the full power-loss and fault sweeps
+#                            (default 1000) and the full durability sweeps (power
+#                            loss, faults, faults during recovery, corruption)
 #   tools/dev.sh deps        only install the Debian packages
 # Build trees live under build/<preset>; the benchmark's default data
 # directory is build/release/bench-data.
@@ -74,11 +75,11 @@ case "${1:-}" in
     status=0
     echo "== SIGKILL crash suite: $cycles cycles per backend (RocksDB is the control)"
     ORBIT_CRASH_CYCLES="$cycles" ./build/release/tests/crash/orbit-crash || status=1
-    echo "== power-loss and fault sweeps: every file operation of the workload, every engine on io/"
+    echo "== power-loss, fault, recovery-fault and corruption sweeps: every file operation, every engine on io/"
     log="build/release/durability-sweep.log"
     ORBIT_SWEEP_DENSE=1000000 ORBIT_SWEEP_STRIDE=1 ./build/release/tests/durability/orbit_durability_tests \
       >"$log" 2>&1 || status=1
-    grep -E '^(power-loss|fault) sweep|Failure|FAILED' "$log" || true
+    grep -E '^(power-loss|fault|recovery-fault) sweep|flips:|Failure|FAILED' "$log" || true
     exit "$status"
     ;;
   test-tsan)
