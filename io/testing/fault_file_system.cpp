@@ -402,8 +402,12 @@ Task<IoResult<void>> FaultFileSystem::crash(CrashOptions options) {
     if (options.keep_random_prefix) keep = s.rng() % (state->pending.size() + 1);
     else if (options.tear_last_write_at) keep = state->pending.size();
     std::vector<std::byte> content = state->durable;
+    if (options.garbage_over_kept && !options.keep_random_prefix && !options.tear_last_write_at)
+      keep = state->pending.size();
     for (std::size_t i = 0; i < keep; ++i) {
-      const auto& op = state->pending[i];
+      Pending op = state->pending[i];
+      if (options.garbage_over_kept && !op.truncate && s.rng() % 2)
+        for (std::byte& b : op.data) b = static_cast<std::byte>(s.rng());
       bool last = i + 1 == keep;
       apply(content, op, last && options.tear_last_write_at ? *options.tear_last_write_at : op.data.size());
     }

@@ -11,7 +11,8 @@
 //    durable by sync_dir of the parent directory;
 //  - on crash(): undoes the non-durable namespace operations, then rewrites
 //    every file to its durable image, optionally followed by a (random)
-//    prefix of the unsynced writes with the last one torn at a given byte;
+//    prefix of the unsynced writes, some of them garbage, the last one torn
+//    at a given byte;
 //  - fails the Nth call of a chosen kind (or every call from the Nth on)
 //    with the errno you choose (EIO, ENOSPC...), without touching the disk;
 //  - makes the Nth write a short one: a seeded prefix of its bytes (at least
@@ -79,6 +80,10 @@ struct CrashOptions {
   // If set, unsynced writes are kept (all of them, or the random prefix) and
   // the last kept one survives only up to this many bytes: a torn write.
   std::optional<std::size_t> tear_last_write_at;
+  // Each kept unsynced write lands, with even odds (from the seed), as
+  // garbage of its length instead of its bytes: what a disk may leave of
+  // writes it never promised to keep.
+  bool garbage_over_kept = false;
 };
 
 class FaultFileSystem final : public FileSystem {

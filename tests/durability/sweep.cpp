@@ -312,11 +312,17 @@ struct Sweeper {
       }
     }
     if (power_loss && point) {
+      // By n: drop every unsynced write; keep a random prefix of them; tear
+      // the last kept one at 512 B, 4 KiB or any byte; or keep garbage for
+      // some of them.
       io::testing::CrashOptions crash;
-      if (n % 3 == 1) crash.keep_random_prefix = true;
-      if (n % 3 == 2) {
-        crash.keep_random_prefix = true;
-        crash.tear_last_write_at = 1 + (n * 37) % 4096;
+      switch (n % 6) {
+        case 0: break;
+        case 1: crash.keep_random_prefix = true; break;
+        case 2: crash.keep_random_prefix = true; crash.tear_last_write_at = 512; break;
+        case 3: crash.keep_random_prefix = true; crash.tear_last_write_at = 4096; break;
+        case 4: crash.keep_random_prefix = true; crash.tear_last_write_at = 1 + (n * 37) % 4096; break;
+        case 5: crash.keep_random_prefix = true; crash.garbage_over_kept = true; break;
       }
       (void)faults->block_on(faults->faults().crash(crash));
     } else {

@@ -8,7 +8,8 @@
 //
 //  power loss: every operation from N on fails (EIO, sticky), then crash()
 //    keeps what was made durable — dropping all unsynced writes, keeping a
-//    random prefix, or keeping a prefix torn at some byte — and the store is
+//    random prefix (some of it garbage), or keeping a prefix torn at 512 B,
+//    4 KiB or any byte — and the store is
 //    reopened on the real file system. The recovered leases must equal the
 //    model's state after some k operations, acknowledged <= k <= issued: every
 //    acknowledged write is there, nothing half-applied, no holes.

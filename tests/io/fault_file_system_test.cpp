@@ -200,6 +200,34 @@ Task<void> short_writes(Runtime* rt, std::string dir) {
 // Goal: a short write leaves a prefix of its data, unsynced, and reports the error.
 TEST_P(FaultSuite, ShortWrites) { rt->block_on(short_writes(rt.get(), dir)); }
 
+Task<void> garbage_over_unsynced(Runtime* rt, std::string dir) {
+  const std::string synced = "synced.";
+  const std::string text = "0123456789abcdef";
+  int garbled = 0;
+  for (std::uint64_t seed = 1; seed <= 16; ++seed) {
+    FaultFileSystem fs(rt->fs(), seed);
+    const std::string path = dir + "/g" + std::to_string(seed);
+    auto file = co_await fs.open(path, OpenOptions::read_write_create());
+    EXPECT_TRUE((co_await (*file)->write_at(as_bytes(synced), 0)).ok());
+    EXPECT_TRUE((co_await (*file)->datasync()).ok());
+    EXPECT_TRUE((co_await fs.sync_dir(dir)).ok());
+    EXPECT_TRUE((co_await (*file)->write_at(as_bytes(text), synced.size())).ok());
+    CrashOptions options;
+    options.garbage_over_kept = true;
+    EXPECT_TRUE((co_await fs.crash(options)).ok());
+    const std::string after = co_await read_all(rt->fs(), path);
+    // The synced bytes stay; the unsynced write is kept whole, as itself or as garbage.
+    EXPECT_EQ(after.size(), synced.size() + text.size());
+    EXPECT_EQ(after.substr(0, synced.size()), synced);
+    if (after.substr(synced.size()) != text) ++garbled;
+  }
+  EXPECT_GT(garbled, 0);
+  EXPECT_LT(garbled, 16);
+}
+
+// Goal: power loss may leave garbage where unsynced writes were, never over synced bytes.
+TEST_P(FaultSuite, GarbageOverUnsyncedWrites) { rt->block_on(garbage_over_unsynced(rt.get(), dir)); }
+
 Task<void> bit_flip_and_counts(Runtime* rt, std::string dir) {
   FaultFileSystem fs(rt->fs(), 99);
   auto file = co_await fs.open(dir + "/b", OpenOptions::read_write_create());
