@@ -245,8 +245,9 @@ TEST_P(Corruption, EveryFlippedBitIsHarmlessOrReportedWithItsFile) {
       }
       // verify_store sees what the store saw (a damaged log tail is, to
       // both, what a crash leaves) and blames this file.
-      if (!o.state_intact && !o.tail_cut)
+      if (!o.state_intact && !o.tail_cut) {
         EXPECT_TRUE(o.verify_named) << at << ": verify_store did not report it";
+      }
       EXPECT_TRUE(o.verify_named || !o.verify_other)
           << at << ": verify_store blamed only another file: " << o.verify_other_detail;
     }
