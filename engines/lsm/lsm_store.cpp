@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <unordered_set>
 
+#include "engines/lsm/compaction_merge.hpp"
 #include "engines/lsm/merging_iterator.hpp"
 #include "src/layout/data_dir.hpp"
 
@@ -19,8 +20,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Entries a flush or compaction handles between two yields to the loop.
-constexpr std::size_t kEntriesPerSlice = 256;
+// Bytes of data blocks a compaction reads from one input at a time.
+constexpr std::size_t kCompactionRunBytes = 256 << 10;
 // A scan steps over this many versions of one user key before it seeks past them.
 constexpr std::size_t kMaxVersionSteps = 8;
 
@@ -194,17 +195,22 @@ Task<OpenedStore> LsmStore::open(PersistenceConfig config, std::unique_ptr<io::R
   co_return OpenedStore(std::move(provider));
 }
 
-void LsmStore::fill_cache_from(SstableBuilder& builder, std::uint64_t number, const std::string& path) {
+void LsmStore::fill_cache_from(SstableBuilder& builder, std::uint64_t number, const std::string& path,
+                               CacheFill& fill) {
   if (cache_->capacity_bytes() == 0) return;
   // The new file's blocks go into the cache as they are written: the keys
   // just flushed are the ones about to be read again (a renewal reads its
   // lease before writing it), and without this every flush would turn the
   // hot set's reads into cold misses at once.
-  BlockCache* cache = cache_.get();
-  builder.set_data_block_observer([cache, number, path](std::uint64_t offset, std::string_view contents) {
+  builder.set_data_block_observer([&fill, number, path](std::uint64_t offset, std::string_view contents) {
     auto block = Block::parse(std::string(contents), BlockLocation{path, offset}, internal_key_compare);
-    if (block) cache->insert(number, offset, std::move(block).value());
+    if (block) fill.blocks.push_back({number, offset, std::move(block).value()});
   });
+}
+
+void LsmStore::insert_cached(CacheFill& fill) {
+  for (CacheFill::Entry& entry : fill.blocks) cache_->insert(entry.number, entry.offset, std::move(entry.block));
+  fill.blocks.clear();
 }
 
 Task<Result<TablePtr>> LsmStore::open_table(FileMeta meta) {
@@ -460,33 +466,37 @@ Task<Result<void>> LsmStore::flush_one(Immutable imm) {
     auto created = co_await SstableBuilder::create(fs(), path, sstable_options_);
     if (!created) co_return std::move(created).error();
     std::unique_ptr<SstableBuilder> builder = std::move(created).value();
-    fill_cache_from(*builder, number, path);
+    CacheFill fill;
+    fill_cache_from(*builder, number, path, fill);
     Memtable::Iterator it(*imm.table);
     it.seek_to_first();
     std::string last_user;
     bool have_last = false;
-    std::size_t slice = 0;
+    std::uint64_t dropped = 0;
     Status status;
-    while (it.valid()) {
-      std::string_view user = extract_user_key(it.key());
-      if (have_last && user == std::string_view(last_user)) {
-        ++counters_.versions_dropped;  // an older version: nothing will read it
-      } else {
-        last_user.assign(user);
-        have_last = true;
-        status = builder->add(it.key(), it.value());
-        if (!status.ok()) break;
-        if (builder->should_flush()) {
-          status = co_await builder->flush();
-          if (!status.ok()) break;
+    // Each step encodes up to write_buffer_bytes on a worker, then the loop
+    // writes them. The memtable is immutable and `builder` is this frame's.
+    while (status.ok() && (it.valid() || builder->should_flush())) {
+      status = co_await runtime().offload([&] {
+        Status added;
+        while (added.ok() && it.valid() && !builder->should_flush()) {
+          std::string_view user = extract_user_key(it.key());
+          if (have_last && user == std::string_view(last_user)) {
+            ++dropped;  // an older version: nothing will read it
+          } else {
+            last_user.assign(user);
+            have_last = true;
+            added = builder->add(it.key(), it.value());
+          }
+          it.next();
         }
-      }
-      it.next();
-      if (++slice == kEntriesPerSlice) {
-        slice = 0;
-        co_await runtime().yield();
-      }
+        if (added.ok() && !it.valid()) builder->seal();
+        return added;
+      });
+      insert_cached(fill);
+      if (status.ok() && builder->should_flush()) status = co_await builder->flush();
     }
+    counters_.versions_dropped += dropped;
     if (!status.ok()) {
       co_await abandon(*builder);
       co_return status;
@@ -519,10 +529,8 @@ Task<Result<void>> LsmStore::flush_one(Immutable imm) {
   log_cut_lsn_ = std::max(log_cut_lsn_, imm.last_lsn);
   wake_waiters();
   // Nobody else holds the flushed memtable (else its last holder frees
-  // it): free it in slices, yielding between them.
-  if (imm.table.use_count() == 1) {
-    while (!imm.table->release_some(4096)) co_await runtime().yield();
-  }
+  // it): free it on a worker, not on the loop.
+  if (imm.table.use_count() == 1) co_await runtime().offload([&] { imm.table.reset(); });
   if (!cut) co_return cut;
   co_return Result<void>();
 }
@@ -608,13 +616,6 @@ std::uint64_t LsmStore::target_file_bytes() const {
   return std::max<std::uint64_t>(memtable_bytes_, 1u << 20);
 }
 
-bool LsmStore::deeper_levels_may_hold(const Version& version, std::size_t output_level,
-                                      std::string_view user_key) const {
-  for (std::size_t level = output_level + 1; level < version.levels.size(); ++level)
-    if (version.find_in_level(level, user_key) != nullptr) return true;
-  return false;
-}
-
 std::optional<LsmStore::CompactionJob> LsmStore::pick_compaction() {
   const Version& v = *version_;
   if (v.levels.size() < 2) return std::nullopt;
@@ -670,27 +671,28 @@ Task<Result<void>> LsmStore::run_compaction(CompactionJob job) {
     co_return Result<void>();
   }
 
-  std::vector<std::unique_ptr<InternalIterator>> children;
-  for (const TablePtr& t : job.inputs) children.push_back(make_table_iterator(t));  // newest first at L0
-  if (!job.next_inputs.empty()) children.push_back(make_level_iterator(job.next_inputs));
-  MergingIterator it(std::move(children));
-  const VersionPtr base = version_;  // levels below out_level change only by this compaction
+  std::vector<std::unique_ptr<CompactionInput>> inputs;
+  for (const TablePtr& t : job.inputs)  // newest first at level 0
+    inputs.push_back(std::make_unique<CompactionInput>(std::vector<TablePtr>{t}, kCompactionRunBytes));
+  if (!job.next_inputs.empty())
+    inputs.push_back(std::make_unique<CompactionInput>(job.next_inputs, kCompactionRunBytes));
+  // Levels below out_level change only by this compaction.
+  CompactionMerge merge(std::move(inputs), version_, out_level, target_file_bytes());
 
   struct Output {
     FileMeta meta;
     std::string path;
   };
   std::vector<Output> outputs;
+  CacheFill fill;
   std::unique_ptr<SstableBuilder> builder;
   Output current;
-  std::uint64_t dropped_versions = 0, dropped_tombstones = 0;
-  Status status = co_await it.seek_to_first();
-  std::string last_user;
-  bool have_last = false;
-  std::size_t slice = 0;
+  Status status;
   bool stopped = false;
 
   auto finish_output = [&]() -> Task<Status> {
+    co_await runtime().offload([&] { builder->seal(); });
+    insert_cached(fill);
     auto info = co_await builder->finish();
     if (!info) co_return std::move(info).error();
     counters_.sstable_bytes_written += info->file_size;
@@ -704,58 +706,41 @@ Task<Result<void>> LsmStore::run_compaction(CompactionJob job) {
     co_return Status{};
   };
 
-  while (status.ok() && it.valid()) {
+  // The merge runs on a worker in steps; between steps the loop reads the
+  // inputs' next runs of blocks and creates, writes and finishes outputs.
+  while (status.ok()) {
     if (stopping_) {
       stopped = true;
       break;
     }
-    ParsedInternalKey parsed;
-    if (!parse_internal_key(it.key(), parsed)) {
-      status = make_error(ErrorCode::Corruption, "compaction met an entry whose key is not an internal key");
+    for (const auto& input : merge.inputs())
+      while (status.ok() && input->needs_fill()) status = co_await input->fill();
+    if (!status.ok()) break;
+    auto step = co_await runtime().offload([&] { return merge.step(builder.get()); });
+    insert_cached(fill);
+    if (!step) {
+      status = std::move(step).error();
       break;
     }
-    bool keep = true;
-    if (have_last && parsed.user_key == std::string_view(last_user)) {
-      keep = false;  // shadowed by the newer version just taken
-      ++dropped_versions;
-    } else {
-      last_user.assign(parsed.user_key);
-      have_last = true;
-      if (parsed.type == ValueType::Delete && !deeper_levels_may_hold(*base, out_level, parsed.user_key)) {
-        keep = false;  // nothing below to hide
-        ++dropped_tombstones;
+    const CompactionMerge::Stop stop = step.value();
+    if (stop == CompactionMerge::Stop::Done) break;
+    if (stop == CompactionMerge::Stop::NeedOutput) {
+      current.meta.number = next_file_number_++;
+      current.meta.name = sstable_file_name(static_cast<std::uint32_t>(out_level), current.meta.number);
+      current.path = sst_dir_ + "/" + current.meta.name;
+      auto created = co_await SstableBuilder::create(fs(), current.path, sstable_options_);
+      if (!created) {
+        status = std::move(created).error();
+        break;
       }
-    }
-    if (keep) {
-      if (!builder) {
-        current.meta.number = next_file_number_++;
-        current.meta.name = sstable_file_name(static_cast<std::uint32_t>(out_level), current.meta.number);
-        current.path = sst_dir_ + "/" + current.meta.name;
-        auto created = co_await SstableBuilder::create(fs(), current.path, sstable_options_);
-        if (!created) {
-          status = std::move(created).error();
-          break;
-        }
-        builder = std::move(created).value();
-        // Level-1 outputs hold what was flushed moments ago; deeper outputs
-        // would only push hot blocks out of the cache.
-        if (out_level == 1) fill_cache_from(*builder, current.meta.number, current.path);
-      }
-      status = builder->add(it.key(), it.value());
-      if (!status.ok()) break;
-      if (builder->should_flush()) {
-        status = co_await builder->flush();
-        if (!status.ok()) break;
-      }
-      if (builder->file_size_estimate() >= target_file_bytes()) {
-        status = co_await finish_output();
-        if (!status.ok()) break;
-      }
-    }
-    status = co_await it.next();
-    if (++slice == kEntriesPerSlice) {
-      slice = 0;
-      co_await runtime().yield();
+      builder = std::move(created).value();
+      // Level-1 outputs hold what was flushed moments ago; deeper outputs
+      // would only push hot blocks out of the cache.
+      if (out_level == 1) fill_cache_from(*builder, current.meta.number, current.path, fill);
+    } else if (stop == CompactionMerge::Stop::FlushOutput) {
+      status = co_await builder->flush();
+    } else if (stop == CompactionMerge::Stop::OutputFull) {
+      status = co_await finish_output();
     }
   }
   if (status.ok() && !stopped && builder) status = co_await finish_output();
@@ -780,8 +765,8 @@ Task<Result<void>> LsmStore::run_compaction(CompactionJob job) {
   if (!installed) co_return installed;
   ++counters_.compactions;
   ++counters_.compactions_into_level[out_level];
-  counters_.versions_dropped += dropped_versions;
-  counters_.tombstones_dropped += dropped_tombstones;
+  counters_.versions_dropped += merge.versions_dropped();
+  counters_.tombstones_dropped += merge.tombstones_dropped();
   std::vector<TablePtr> obsolete = std::move(job.inputs);
   obsolete.insert(obsolete.end(), job.next_inputs.begin(), job.next_inputs.end());
   co_await delete_files(std::move(obsolete));

@@ -30,7 +30,15 @@
 // memtables it reads (shared_ptr), so a compaction never changes what an
 // existing view sees. A tombstone is dropped when no level below the output
 // holds its key. Inputs are deleted only once the manifest without them is
-// durable. Compaction yields to the loop every few hundred entries.
+// durable.
+//
+// Flushes and compactions keep their CPU work off the loop thread, which
+// commits every writer: building blocks (encoding, compression, checksums,
+// the filter) and a compaction's merge (compaction_merge.hpp) run on a
+// runtime worker in steps, while the loop does only the I/O between steps
+// and every change of the store's state (memtable list, version, manifest,
+// block cache). During a step nothing else touches what the worker reads:
+// an immutable memtable, open SSTables held by the job, the builder.
 //
 // Reads: active memtable, immutable memtables newest first, level 0 newest
 // first, then one file per level; bloom filters skip files; data blocks go
@@ -40,7 +48,8 @@
 // open every SSTable it names (footer, index, filter checked), delete
 // unnamed .sst files (an interrupted flush or compaction), then replay the
 // log after flushed_lsn into the memtable.
-// Threading: everything on the store's loop thread.
+// Threading: everything on the store's loop thread, except the flush and
+// compaction steps above.
 #pragma once
 
 #include <atomic>
@@ -174,10 +183,21 @@ class LsmStore final : public kv::KvStore {
   // Abandons an unfinished output (closes and removes it), likewise.
   Task<void> abandon(SstableBuilder& builder);
   Task<Result<TablePtr>> open_table(FileMeta meta);
-  void fill_cache_from(SstableBuilder& builder, std::uint64_t number, const std::string& path);
+  // Data blocks of new SSTables on their way to the block cache: the
+  // builder's observer parses them on whichever thread builds, and the loop
+  // inserts them (insert_cached) after each step.
+  struct CacheFill {
+    struct Entry {
+      std::uint64_t number = 0;
+      std::uint64_t offset = 0;
+      std::shared_ptr<const Block> block;
+    };
+    std::vector<Entry> blocks;
+  };
+  void fill_cache_from(SstableBuilder& builder, std::uint64_t number, const std::string& path, CacheFill& fill);
+  void insert_cached(CacheFill& fill);
   std::uint64_t level_target_bytes(std::size_t level) const;
   std::uint64_t target_file_bytes() const;
-  bool deeper_levels_may_hold(const Version& version, std::size_t output_level, std::string_view user_key) const;
   void set_background_error(Error error);
   void wake_waiters();
   // Waits for the next wake_waiters().

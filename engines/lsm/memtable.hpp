@@ -13,7 +13,9 @@
 // entry. get(key, snapshot) sees the newest entry with sequence <= snapshot.
 // approximate_memory_usage() grows monotonically and bounds what the
 // entries cost (keys, values and an estimate of per-node overhead).
-// Threading: one thread (the owning loop's) at a time.
+// Threading: one thread (the owning loop's) at a time, except that once no
+// add() will come (an immutable memtable) any threads may read it at once:
+// a flush encodes it on a worker while the loop still serves reads from it.
 #pragma once
 
 #include <cstddef>
@@ -64,16 +66,6 @@ class Memtable {
   std::size_t data_bytes() const noexcept { return data_bytes_; }
   std::size_t entry_count() const noexcept { return map_.size(); }
   bool empty() const noexcept { return map_.empty(); }
-
-  // Frees up to `count` entries from the front (for a memtable no one reads
-  // any more: freeing a big one at once would hold the loop for tens of
-  // milliseconds). Returns true once empty.
-  bool release_some(std::size_t count) {
-    auto end = map_.begin();
-    for (std::size_t i = 0; i < count && end != map_.end(); ++i) ++end;
-    map_.erase(map_.begin(), end);
-    return map_.empty();
-  }
 
   // Walks every entry (all versions, tombstones included) in internal-key
   // order. Stays valid across add(); invalid once the Memtable is gone.

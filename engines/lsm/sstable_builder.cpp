@@ -104,8 +104,9 @@ Task<Status> SstableBuilder::write_pending() {
 
 Task<Status> SstableBuilder::flush() { co_return co_await write_pending(); }
 
-Task<Result<SstableInfo>> SstableBuilder::finish() {
-  if (!failed_.ok()) co_return failed_.error();
+void SstableBuilder::seal() {
+  assert(!sealed_);
+  sealed_ = true;
   finish_data_block();
   SstableFooter footer;
   footer.entry_count = info_.entry_count;
@@ -114,6 +115,11 @@ Task<Result<SstableInfo>> SstableBuilder::finish() {
   }
   footer.index = append_block(index_block_.finish(), CompressionType::None);
   pending_.append(encode_sstable_footer(footer));
+}
+
+Task<Result<SstableInfo>> SstableBuilder::finish() {
+  if (!failed_.ok()) co_return failed_.error();
+  if (!sealed_) seal();
   Status wrote = co_await write_pending();
   if (!wrote.ok()) co_return std::move(wrote).error();
   auto synced = co_await file_->datasync();

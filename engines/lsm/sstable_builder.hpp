@@ -5,7 +5,7 @@
 // bloom filter block over the user keys, an index block (the last key of
 // each data block -> its handle), a fixed 56-byte footer.
 //
-// I/O: add() only encodes into memory. Encoded bytes are written with one
+// I/O: add() and seal() only encode into memory. Encoded bytes are written with one
 // large sequential write_at each time write_buffer_bytes accumulate (the
 // caller awaits flush() when should_flush() says so) and at finish(), which
 // then issues the file's single datasync. Making the file's name durable
@@ -14,7 +14,9 @@
 // Errors: the first failed write or sync fails the builder; every later
 // call returns that error, and the file must be abandoned. The file is
 // created exclusively: an existing file is never overwritten.
-// Threading: the owning runtime's loop thread.
+// Threading: the owning runtime's loop thread; add() and seal(), which do
+// no I/O, may run on another thread while the loop does not touch the
+// builder (the data block observer is called on that thread).
 #pragma once
 
 #include <cstdint>
@@ -75,8 +77,12 @@ class SstableBuilder {
   // Writes the bytes encoded so far (complete blocks only).
   Task<Status> flush();
 
-  // Writes the last data block, filter, index and footer, datasyncs once and
-  // closes the file. REQUIRES: called once, and no other call afterwards.
+  // Encodes the last data block, the filter, the index and the footer (CPU
+  // work only: a store runs it on a worker). REQUIRES: called at most once,
+  // and then only finish() or abandon().
+  void seal();
+  // Seals (unless sealed), writes what is left, datasyncs once and closes
+  // the file. REQUIRES: called once, and no other call afterwards.
   Task<Result<SstableInfo>> finish();
 
   // Closes and removes the file (after an error, or to drop the output).
@@ -116,6 +122,7 @@ class SstableBuilder {
   std::string last_user_key_;
   SstableInfo info_;
   Status failed_;
+  bool sealed_ = false;
   std::function<void(std::uint64_t, std::string_view)> observer_;
 };
 

@@ -68,6 +68,12 @@ class SstableReader {
 
   Task<Status> close();
 
+  // `size` bytes at `offset` (IOError, or Corruption when the file is
+  // shorter). A compaction reads runs of data blocks with it.
+  Task<Result<std::string>> read_exact(std::uint64_t offset, std::uint64_t size);
+  // Decodes an index entry's value and checks it lies in the data region.
+  Result<BlockHandle> data_handle(std::string_view encoded, std::uint64_t index_entry_offset) const;
+
   class Iterator {
    public:
     explicit Iterator(SstableReader& reader);
@@ -98,15 +104,12 @@ class SstableReader {
 
  private:
   SstableReader(std::unique_ptr<io::File> file, std::string path, std::uint64_t file_size);
-  Task<Result<std::string>> read_exact(std::uint64_t offset, std::uint64_t size);
   // Reads, verifies and parses the block at `handle`; data blocks go
   // through the block cache.
   Task<Result<std::shared_ptr<const Block>>> read_block(BlockHandle handle, bool data_block = false);
   // Looks `target` up in `block`: fills `result` (NotFound when absent).
   Status lookup_in_block(const std::shared_ptr<const Block>& block, std::uint64_t block_offset,
                          std::string_view user_key, std::string_view target, LookupResult& result) const;
-  // Decodes an index entry's value and checks it lies in the data region.
-  Result<BlockHandle> data_handle(std::string_view encoded, std::uint64_t index_entry_offset) const;
   Error corruption(std::uint64_t offset, std::string_view what) const;
 
   std::unique_ptr<io::File> file_;

@@ -30,7 +30,8 @@ std::string key_for(std::uint64_t i) {
 }  // namespace
 
 RunResult run_rocksdb_direct(const std::string& dir, const WorkloadOptions& options, std::uint32_t concurrency,
-                             bool sync, std::atomic<std::uint64_t>& progress, std::string* error) {
+                             bool sync, std::uint32_t write_buffer_mb, std::atomic<std::uint64_t>& progress,
+                             std::string* error) {
   RunResult result;
   result.target = "rocksdb-direct";
   result.concurrency = concurrency;
@@ -38,6 +39,7 @@ RunResult run_rocksdb_direct(const std::string& dir, const WorkloadOptions& opti
 
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
+  db_options.write_buffer_size = static_cast<std::size_t>(write_buffer_mb) << 20;
   db_options.statistics = rocksdb::CreateDBStatistics();
   rocksdb::DB* raw = nullptr;
   auto status = rocksdb::DB::Open(db_options, dir, &raw);

@@ -13,8 +13,12 @@
 
 namespace orbit::bench {
 
+// RocksDB's defaults, except write_buffer_size = write_buffer_mb (the RocksDb
+// backend's setting, 64 MiB unless configured: RocksDB's own default), so
+// that a run with small memtables flushes and compacts RocksDB as well.
 RunResult run_rocksdb_direct(const std::string& dir, const WorkloadOptions& options, std::uint32_t concurrency,
-                             bool sync, std::atomic<std::uint64_t>& progress, std::string* error);
+                             bool sync, std::uint32_t write_buffer_mb, std::atomic<std::uint64_t>& progress,
+                             std::string* error);
 
 RunResult run_device_fdatasync(const std::string& dir, double seconds, std::atomic<std::uint64_t>& progress,
                                std::string* error);

@@ -12,7 +12,9 @@
 // latency the API itself adds), then the mix at each concurrency.
 //
 // Also reads ORBIT_CONFIG_FILE / --config and the ORBIT_* environment for the
-// backends' settings; flags win.
+// backends' settings; flags win. rocksdb-direct takes its memtable size from
+// rocksdb_config.write_buffer_mb (ORBIT_ROCKSDB_WRITE_BUFFER_MB; default
+// 64, RocksDB's own).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -201,7 +203,8 @@ int run(int argc, char** argv) {
     const bool sync = config.durability == DurabilityMode::Durable;
     for (auto level : levels) {
       Progress progress("rocksdb-direct c=" + std::to_string(level), options.seconds);
-      rows.push_back(run_rocksdb_direct(data_dir + "/rocksdb-direct", options, level, sync, progress.ops, &error));
+      rows.push_back(run_rocksdb_direct(data_dir + "/rocksdb-direct", options, level, sync,
+                                        config.rocksdb_config.write_buffer_mb, progress.ops, &error));
       if (!error.empty()) return fail(error);
     }
   }
