@@ -115,6 +115,7 @@ Task<Result<void>> CowBTreeStore::open_files() {
   PagerOptions pager_options;
   pager_options.path = path(kPageFileName);
   pager_options.max_keys_per_node = config().cow_config.max_keys_per_node;
+  pager_options.runtime = &runtime();  // a checkpoint shares the loop with writers
   auto pager = co_await Pager::open(fs(), pager_options);
   if (!pager) co_return context(std::move(pager).error());
   pager_ = std::move(pager).value();

@@ -19,7 +19,8 @@
 // Checkpoint: take the current Tree, applied LSN and live counts at one
 // instant (writers go on at once), commit the tree to the page file (only
 // the nodes changed since the last checkpoint, each encoded and written in
-// turn so writers run between writes), then cut the WAL below that LSN and
+// turn so writers run between writes; the rest of the commit's CPU work in
+// slices or on a worker: pager.hpp), then cut the WAL below that LSN and
 // rewrite metadata.json. A background coroutine checkpoints when
 // the WAL grew by checkpoint_wal_bytes or checkpoint_interval passed with
 // writes pending; checkpoint() does one now. One checkpoint at a time. An

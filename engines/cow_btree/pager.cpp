@@ -2,11 +2,14 @@
 // run in free pages (next fit over a byte per page) or past the end and
 // writing it at once; mark the old committed nodes the new tree no longer
 // reaches as freed; write a fresh free-list run, datasync, write meta slot
-// txn & 1, datasync. Open = read both slots, take the newest valid, load.
+// txn & 1, datasync; release the old nodes. Open = read both slots, take the
+// newest valid, load.
 #include "engines/cow_btree/pager.hpp"
 
 #include <cassert>
 #include <cerrno>
+#include <chrono>
+#include <coroutine>
 #include <cstring>
 #include <vector>
 
@@ -23,6 +26,40 @@ constexpr std::uint8_t kPageFree = 1;
 constexpr std::uint8_t kPagePending = 2;
 constexpr std::uint8_t kPageFreedNow = 3;
 constexpr std::size_t kMaxDepth = 64;
+
+// Paces a commit's CPU work on the loop: `co_await pacer` yields to the
+// loop's other coroutines (writers) once the current slice has run for
+// kSlice, and costs a clock read before that; a new slice starts when the
+// commit resumes. No runtime: never yields.
+class Pacer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::microseconds kSlice{50};
+
+  explicit Pacer(io::Runtime* runtime) : runtime_(runtime) {}
+
+  auto operator co_await() noexcept {
+    struct Awaiter {
+      Pacer* pacer;
+      bool yielded = false;
+      bool await_ready() const noexcept {
+        return pacer->runtime_ == nullptr || Clock::now() - pacer->started_ < kSlice;
+      }
+      void await_suspend(std::coroutine_handle<> h) {
+        yielded = true;
+        pacer->runtime_->post(h);
+      }
+      void await_resume() noexcept {
+        if (yielded) pacer->started_ = Clock::now();
+      }
+    };
+    return Awaiter{this};
+  }
+
+ private:
+  io::Runtime* runtime_;
+  Clock::time_point started_ = Clock::now();
+};
 
 // Free-list run: header like a node run (kind 3), body = one varint per
 // listed page: (page_id << 1) | recent, where recent marks a page freed by the
@@ -66,16 +103,6 @@ std::string encode_free_list(const std::vector<std::uint8_t>& state, std::uint64
 std::uint32_t free_list_pages(std::size_t entries, std::size_t page_size) {
   std::size_t total = kNodeHeaderSize + entries * 10;  // varint of (page << 1) | 1 is at most 10 bytes
   return static_cast<std::uint32_t>((total + page_size - 1) / page_size);
-}
-
-// The previous tree's nodes the new tree no longer reaches (not marked
-// with this commit's `mark` by the walk over the new tree): their pages are
-// freed. On-disk subtrees the new tree shares are marked at their top only,
-// which is where this walk stops.
-void collect_unshared(const Node* node, std::uint64_t mark, std::vector<PageRef>& out) {
-  if (node->commit_mark == mark || !node->disk.on_disk()) return;
-  out.push_back(node->disk);
-  for (const auto& child : node->children) collect_unshared(child.get(), mark, out);
 }
 
 }  // namespace
@@ -338,19 +365,41 @@ Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
     auto wrote = co_await write_run(run, page);
     if (!wrote.ok()) co_return wrote;
   }
-  std::vector<PageRef> dropped;
-  if (previous.root.on_disk() && tree_.root()) collect_unshared(tree_.root().get(), mark, dropped);
-  if (previous.free_list.on_disk()) dropped.push_back(previous.free_list);
-  for (const PageRef& ref : dropped) {
+  // The previous tree's nodes the new tree no longer reaches (not marked
+  // with this commit's `mark` by the walk above) free their pages. On-disk
+  // subtrees the new tree shares are marked at their top only, which is
+  // where this walk stops. Breadth first, over `dropped` itself: parents
+  // come before their children, so releasing it in order below destroys one
+  // node per element.
+  std::vector<NodePtr> dropped;
+  Pacer pacer(options_.runtime);
+  auto drop = [&dropped, mark](const NodePtr& node) {
+    if (node->commit_mark != mark && node->disk.on_disk()) dropped.push_back(node);
+  };
+  auto free_run = [this](const PageRef& ref) {
     for (std::uint64_t p = ref.page_id; p < ref.page_id + ref.page_count; ++p) set_state(p, kPageFreedNow);
+  };
+  if (previous.root.on_disk() && tree_.root()) drop(tree_.root());
+  for (std::size_t i = 0; i < dropped.size(); ++i) {
+    free_run(dropped[i]->disk);
+    for (const NodePtr& child : dropped[i]->children) drop(child);
+    co_await pacer;
   }
+  if (previous.free_list.on_disk()) free_run(previous.free_list);
   // Reserve the free-list run for the list as it stands (an upper bound:
   // taking the run from the reusable pages only shrinks the list), then
-  // encode it into exactly the reserved pages.
+  // encode it into exactly the reserved pages, on a worker: nothing changes
+  // the page states while this commit waits for it.
   std::uint32_t list_pages =
       free_list_pages(free_count_ + pending_count_ + freed_now_count_, meta_.page_size);
   std::uint64_t list_page = allocate(list_pages);
-  std::string list_run = encode_free_list(state_, list_page, meta_.page_size, list_pages);
+  auto encode_list = [&] { return encode_free_list(state_, list_page, meta_.page_size, list_pages); };
+  std::string list_run;
+  if (options_.runtime != nullptr) {
+    list_run = co_await options_.runtime->offload(encode_list);
+  } else {
+    list_run = encode_list();
+  }
   next.free_list = PageRef{list_page, list_pages, coding::decode_fixed32(list_run.data())};
   auto list_written = co_await write_run(list_run, list_page);
   if (!list_written.ok()) co_return list_written;
@@ -385,6 +434,12 @@ Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
   pending_count_ = freed_now_count_;
   freed_now_count_ = 0;
   ++commits_;
+  // No tree but `dropped` (and readers' views) reaches the old nodes now.
+  Pacer release_pacer(options_.runtime);
+  for (NodePtr& node : dropped) {
+    node.reset();
+    co_await release_pacer;
+  }
   co_return Result<void>::success();
 }
 

@@ -22,6 +22,14 @@
 // Threading: one Pager per page file; its coroutines run on the FileSystem's
 // runtime loop, one at a time. After any I/O error the pager refuses further
 // commits (the file's state is unknown); reopen to continue.
+//
+// Sharing the loop: a commit writes each node as soon as it is encoded and
+// does the rest of its CPU work (the walk over the previous tree that frees
+// its pages, releasing that tree's nodes once the new meta is durable) in
+// slices with a yield to PagerOptions::runtime between them, and encodes the
+// free list on one of its workers, so the loop's other coroutines wait for a
+// slice, never for a commit. The page states and the meta change only on the
+// loop.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +42,7 @@
 #include "engines/cow_btree/meta.hpp"
 #include "engines/cow_btree/tree.hpp"
 #include "io/file_system.hpp"
+#include "io/runtime.hpp"
 #include "orbit/result.hpp"
 
 namespace orbit::cow_btree {
@@ -44,6 +53,9 @@ struct PagerOptions {
   std::size_t max_keys_per_node = kDefaultMaxKeysPerNode;  // for a new file
   // Never create, write or commit (verify, snapshots): a missing file is NotFound.
   bool read_only = false;
+  // The loop the pager runs on: commits yield to it and offload to its
+  // workers (see above). Null: a commit runs its CPU work in one go.
+  io::Runtime* runtime = nullptr;
 };
 
 class Pager {
