@@ -4,6 +4,8 @@
 //     preallocated file (both a fallocated file and a pre-written one), and
 // (b) RocksDB used directly with WriteOptions::sync = true, one thread per
 //     writer (capped by --rocksdb-max-threads).
+// Also: a new log's first segment at 1 writer, growing file vs early roll
+// onto the spare prepared at open (alternating rounds beside the device).
 // Also: the WAL's two sync methods (write+fdatasync vs O_DSYNC) at 1 and 256
 // writers in alternating short rounds (the disk drifts), to justify the
 // default. WAL and RocksDB run back to back per writer count. Closed loop: each writer appends, waits
@@ -116,6 +118,15 @@ Row device_baseline(const Flags& flags, bool prewritten) {
 
 // ---- the WAL ------------------------------------------------------------------
 
+std::unique_ptr<orbit::wal::Wal> open_wal(orbit::io::Runtime& rt, const orbit::wal::WalOptions& options) {
+  auto r = rt.block_on(orbit::wal::Wal::open(rt, options));
+  if (!r) {
+    std::fprintf(stderr, "wal open: %s\n", r.error().to_string().c_str());
+    std::exit(1);
+  }
+  return std::move(r.value());
+}
+
 // Opens a WAL in steady state: segments freed by checkpoints get recycled,
 // so a pool of them is warmed up (written, then truncated away) and the
 // fresh segment open() starts with is filled, before anything is measured.
@@ -127,14 +138,7 @@ std::unique_ptr<orbit::wal::Wal> open_warm_wal(const Flags& flags, orbit::io::Ru
   options.dir = dir;
   options.sync_method = method;
   options.segment_size = 16ull << 20;
-  auto open = [&](orbit::wal::WalOptions o) {
-    auto r = rt.block_on(orbit::wal::Wal::open(rt, o));
-    if (!r) {
-      std::fprintf(stderr, "wal open: %s\n", r.error().to_string().c_str());
-      std::exit(1);
-    }
-    return std::move(r.value());
-  };
+  auto open = [&](const orbit::wal::WalOptions& o) { return open_wal(rt, o); };
   orbit::wal::WalOptions warm = options;
   warm.durability = orbit::wal::Durability::None;
   auto w = open(warm);
@@ -202,6 +206,31 @@ Row wal_run(const Flags& flags, orbit::io::Runtime& rt, orbit::wal::Wal* log, in
                                     : 0;
   row.note = "segments recycled " + std::to_string(after.segments_recycled - before.segments_recycled) +
              ", created " + std::to_string(after.segments_created - before.segments_created);
+  return row;
+}
+
+// A new log (default options, as an engine opens one on a new store) for
+// one run, then deleted. Its first segment is a new file that every append
+// grows, so each fdatasync also commits the file size; the log rolls early
+// onto the spare it prepares in the background (measured once the spare is
+// ready: writing its zeros competes for the disk either way). Without
+// spares (prepare_spare = false) it stays on the growing file: the slow path.
+Row fresh_wal_run(const Flags& flags, orbit::io::Runtime& rt, bool prepare_spare) {
+  orbit::wal::WalOptions options;
+  options.dir = flags.dir + "/wal-fresh";
+  options.prepare_spare = prepare_spare;
+  std::filesystem::remove_all(options.dir);
+  auto wal = open_wal(rt, options);
+  auto created = [&] {
+    return rt.block_on([](orbit::wal::Wal* log) -> orbit::Task<std::uint64_t> {
+      co_return log->stats().segments_created;
+    }(wal.get()));
+  };
+  for (int i = 0; prepare_spare && created() < 2 && i < 3000; ++i)  // segment 1 and the spare
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  Row row = wal_run(flags, rt, wal.get(), 1, "");
+  (void)rt.block_on(wal->close());
+  std::filesystem::remove_all(options.dir);
   return row;
 }
 
@@ -394,6 +423,28 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < wal_p50s.size(); ++i)
       std::printf(" %.0f/%.0f us", wal_p50s[i], device_p50s[i]);
     std::printf(")\n");
+    // A new log's first segment: growing file vs early roll, each round
+    // beside the device.
+    Flags fresh_run = flags;
+    fresh_run.seconds = std::max(0.5, flags.seconds / 3);
+    std::printf(
+        "new log, 1 writer vs device, 4 alternating %.2f s rounds, p50 growing segment (no spare) / "
+        "early roll onto the spare / device:",
+        fresh_run.seconds);
+    std::vector<double> growing_ratios, early_ratios;
+    for (int round = 0; round < 4; ++round) {
+      Row growing = fresh_wal_run(fresh_run, *rt, false);
+      Row early = fresh_wal_run(fresh_run, *rt, true);
+      double device = us(device_baseline(short_run, true).latency.percentile(50));
+      growing_ratios.push_back(us(growing.latency.percentile(50)) / device);
+      early_ratios.push_back(us(early.latency.percentile(50)) / device);
+      std::printf(" %.0f/%.0f/%.0f us", us(growing.latency.percentile(50)), us(early.latency.percentile(50)),
+                  device);
+    }
+    std::sort(growing_ratios.begin(), growing_ratios.end());
+    std::sort(early_ratios.begin(), early_ratios.end());
+    std::printf(" -> p50 ratio median: growing %.2fx, early roll %.2fx\n",
+                (growing_ratios[1] + growing_ratios[2]) / 2, (early_ratios[1] + early_ratios[2]) / 2);
     if (flags.rocksdb) {
       short_run.seconds = std::max(0.5, flags.seconds / 4);
       std::vector<double> tput;

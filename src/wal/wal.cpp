@@ -239,6 +239,9 @@ Task<Result<void>> Wal::recover() {
   if (!synced)
     co_return io_error(synced.error(), where(path, end->end_offset) + ": fdatasync", synced.message());
   write_offset_ = end->end_offset;
+  // Kept zeros are overwritten in place; otherwise the file ends where the
+  // log does, every append would grow it, and the log rolls early.
+  overwrite_end_ = zero_tail ? end->end_offset + stats.tail_bytes_dropped : end->end_offset;
   next_lsn_ = durable_lsn_ = end->next_lsn;
   open_stats_ = stats;
   co_return Result<void>();
@@ -281,7 +284,18 @@ Task<Result<void>> Wal::create_segment(std::uint64_t number, std::uint64_t first
   std::string header = encode_segment_header({number, first_lsn});
   iovec iov{header.data(), header.size()};
   auto written = co_await file.value()->write_and_datasync(std::span<const iovec>(&iov, 1), 0);
-  if (!written) co_return io_error(written.error(), where(path, 0) + ": write header", written.message());
+  if (!written) {
+    // A partly written header would read as a damaged segment at open. The
+    // file never held records of this segment: remove it.
+    Error error = io_error(written.error(), where(path, 0) + ": write header", written.message());
+    (void)co_await file.value()->close();
+    if (auto removed = co_await fs.remove(path); !removed)
+      note_background_error("wal remove " + path + " after a failed header write: " + removed.message());
+    co_return error;
+  }
+  // A reused file is overwrite-only up to its size; a new one only the header.
+  auto size = file.value()->size();
+  if (!size) note_background_error("wal fstat " + path + ": " + size.message());
   auto synced = co_await fs.sync_dir(options_.dir);
   if (!synced) co_return io_error(synced.error(), "wal sync_dir " + options_.dir, synced.message());
 
@@ -293,6 +307,7 @@ Task<Result<void>> Wal::create_segment(std::uint64_t number, std::uint64_t first
   file_ = std::move(file.value());
   segments_.push_back({number, first_lsn});
   write_offset_ = kSegmentHeaderSize;
+  overwrite_end_ = size ? size.value() : kSegmentHeaderSize;
   file_dirty_ = false;
   stats_.bytes_written += header.size();
   if (!spare) ++(recycled ? stats_.segments_recycled : stats_.segments_created);
@@ -352,6 +367,17 @@ Task<void> Wal::prepare_spare() {
   }
   spare_running_ = false;
   if (spare_waiter_) rt_.post(std::exchange(spare_waiter_, {}));
+}
+
+bool Wal::roll_first(std::uint64_t bytes) const {
+  std::uint64_t end = write_offset_ + bytes;
+  // A batch larger than a whole segment goes into an empty one as it is.
+  if (end > options_.segment_size) return write_offset_ > kSegmentHeaderSize;
+  // A write that grows the file makes its fdatasync commit the new size too
+  // (about twice the device's fdatasync time), batch after batch until the
+  // segment is full. A waiting free file takes the same writes as
+  // overwrites: move now. Durability::None never waits for a sync.
+  return end > overwrite_end_ && !free_segments_.empty() && options_.durability != Durability::None;
 }
 
 Task<Result<void>> Wal::roll(std::uint64_t first_lsn) {
@@ -471,7 +497,7 @@ Task<void> Wal::commit(std::vector<Writer*>& batch) {
     }
   };
   encode();
-  if (write_offset_ + batch_buffer_.size() > options_.segment_size && write_offset_ > kSegmentHeaderSize) {
+  if (roll_first(batch_buffer_.size())) {
     auto rolled = co_await roll(next_lsn_);
     if (!rolled) {
       fail_stop(rolled.error());
@@ -651,7 +677,15 @@ Task<Result<void>> Wal::truncate_before(std::uint64_t checkpoint_lsn) {
     std::string path = path_of(number);
     // A replay in progress may still read the segment: only delete then
     // (the open file survives unlinking; a recycled one would be overwritten).
-    if (keep < options_.recycle && active_replays_ == 0) {
+    bool reuse = keep < options_.recycle && active_replays_ == 0;
+    if (reuse) {
+      // A file cut short by an early roll would soon grow again as a
+      // segment: delete it; a prepared spare takes its place.
+      auto size = fs.file_size(path);
+      if (!size) co_return io_error(size.error(), "wal stat " + path, size.message());
+      reuse = size.value() >= options_.segment_size / 2;
+    }
+    if (reuse) {
       std::string to = options_.dir + "/" + free_segment_file_name(number);
       auto renamed = co_await fs.rename(path, to);
       if (!renamed)
@@ -666,6 +700,7 @@ Task<Result<void>> Wal::truncate_before(std::uint64_t checkpoint_lsn) {
   }
   auto synced = co_await fs.sync_dir(options_.dir);
   if (!synced) co_return io_error(synced.error(), "wal sync_dir " + options_.dir, synced.message());
+  maybe_prepare_spare();
   co_return Result<void>();
 }
 

@@ -78,8 +78,11 @@ struct WalOptions {
   std::uint32_t recycle = 2;
   // When no freed segment is waiting, prepare a spare in the background: a
   // new file, fallocated and written full of zeros, so the next segment is
-  // overwrite-only too. Requires recycle > 0. Tests that destroy a Wal
-  // without close() (power-loss simulation) turn it off.
+  // overwrite-only too. A log whose writes grow their file (a new store, a
+  // reopened log whose last segment was not prepared) moves onto a waiting
+  // file early, without waiting for its segment to fill (Durable and
+  // Buffered). Requires recycle > 0. Tests that destroy a Wal without
+  // close() (power-loss simulation) turn it off.
   bool prepare_spare = true;
   RecoveryMode recovery = RecoveryMode::Strict;
   // The file system to use (tests pass a fault-injecting one); null: the runtime's.
@@ -211,6 +214,9 @@ class Wal {
   Task<void> enqueue(Writer& writer);
   Task<void> lead(Writer& self);
   Task<void> commit(std::vector<Writer*>& batch);
+  // Whether a batch of `bytes` goes to a new segment: it does not fit in the
+  // rest of segment_size, or it would grow the file while a free file waits.
+  bool roll_first(std::uint64_t bytes) const;
   Task<Result<void>> roll(std::uint64_t first_lsn);
   Task<Result<void>> create_segment(std::uint64_t number, std::uint64_t first_lsn);
   Task<void> background_sync();
@@ -240,6 +246,10 @@ class Wal {
   std::unique_ptr<io::File> file_;          // segment_.back()
   std::uint64_t write_offset_ = 0;          // end of the last completed write in file_
   bool file_dirty_ = false;                 // written since its last fdatasync
+  // Writes ending at or below this offset of file_ overwrite bytes the file
+  // already holds (its size when it became the segment): their fdatasync has
+  // no file size or extents to flush. Past it, every write grows the file.
+  std::uint64_t overwrite_end_ = 0;
 
   std::uint64_t next_lsn_ = 1;
   std::uint64_t durable_lsn_ = 1;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <set>
 
 #include "io/testing/fault_file_system.hpp"
 #include "src/wal/format.hpp"
@@ -284,6 +285,91 @@ TEST_P(WalFaultTest, FailureAtEveryIoCallThenPowerLossKeepsAcknowledgedRecords) 
     for (auto& [lsn, payload] : replayed) ASSERT_EQ(payload, payload_for(lsn, 1500));
     ASSERT_TRUE(run(wal->close()).ok());
   }
+}
+
+// An early roll (a growing segment moving onto a waiting spare) cut by
+// power loss at each file operation in turn: EIO from that call on (a dying
+// disk), then the crash, dropping the unsynced writes or keeping a random
+// prefix of them. Every acknowledged record replays, with its payload, in
+// LSN order from 1, and the log reopens and goes on. A torn header write
+// without power loss leaves no damaged segment behind.
+TEST_P(WalFaultTest, EarlyRollCutAtEveryFileOperationLosesNoAcknowledgedRecord) {
+  constexpr int kBefore = 10;
+  constexpr int kAfter = 4;
+  WalOptions o;
+  // A log written without spares (its segment grows with every append),
+  // closed, and a prepared spare left beside it, as prepare_spare would.
+  auto setup = [&](FaultFileSystem& fs) {
+    std::filesystem::remove_all(dir);
+    o = fault_options(fs);
+    o.segment_size = 64 * 1024;
+    auto wal = must_open(o);
+    ASSERT_TRUE(wal);
+    for (auto& p : payloads(1, kBefore)) ASSERT_TRUE(run(wal->append(p)).ok());
+    ASSERT_TRUE(run(wal->close()).ok());
+    write_file(dir + "/spare-000002.wal.free", std::string(o.segment_size, '\0'));
+  };
+  // Reopens and appends one at a time; the first append rolls early.
+  auto workload = [&](std::set<std::uint64_t>& acked) {
+    auto opened = open(o);
+    if (!opened.ok()) return;
+    auto wal = std::move(opened.value());
+    for (auto& p : payloads(kBefore + 1, kAfter)) {
+      auto r = run(wal->append(p));
+      if (r.ok()) acked.insert(r->lsn);
+    }
+    // Power loss: no close.
+  };
+  std::uint64_t total = 0;
+  {
+    FaultFileSystem fs(rt->fs(), 1);
+    setup(fs);
+    fs.reset_counts();
+    std::set<std::uint64_t> acked;
+    workload(acked);
+    ASSERT_EQ(acked.size(), static_cast<std::size_t>(kAfter));
+    ASSERT_TRUE(std::filesystem::exists(segment_path(2))) << "the first append rolled early";
+    EXPECT_LT(std::filesystem::file_size(segment_path(1)), kBlockSize);
+    total = fs.count(FaultOp::Any);
+  }
+  for (std::uint64_t nth = 1; nth <= total; ++nth) {
+    SCOPED_TRACE("first failing io call " + std::to_string(nth) + " of " + std::to_string(total));
+    FaultFileSystem fs(rt->fs(), nth);
+    setup(fs);
+    fs.fail_nth(FaultOp::Any, nth, EIO, /*sticky=*/true);
+    std::set<std::uint64_t> acked;
+    workload(acked);
+    fs.clear_faults();
+    CrashOptions crash;
+    crash.keep_random_prefix = nth % 2 == 0;
+    ASSERT_TRUE(run(fs.crash(crash)).ok());
+    auto wal = must_open(o);
+    ASSERT_TRUE(wal);
+    auto got = replay(*wal, 1);
+    ASSERT_TRUE(got.ok()) << got.error().to_string();
+    ASSERT_GE(got->records.size(), static_cast<std::size_t>(kBefore));
+    for (std::size_t i = 0; i < got->records.size(); ++i) {
+      ASSERT_EQ(got->records[i].first, i + 1);
+      ASSERT_EQ(got->records[i].second, payload_for(i + 1, 128));
+    }
+    for (std::uint64_t lsn : acked)
+      ASSERT_LE(lsn, got->records.size()) << "acknowledged lsn " << lsn << " lost";
+    EXPECT_EQ(run(wal->append("next"))->lsn, got->records.size() + 1);
+    ASSERT_TRUE(run(wal->close()).ok());
+  }
+  // A short write of the new segment's header (the workload's first write),
+  // no power loss: the half header is removed, so the log reopens intact.
+  FaultFileSystem fs(rt->fs(), 7);
+  setup(fs);
+  fs.fail_nth(FaultOp::ShortWrite, 1, EIO);
+  std::set<std::uint64_t> acked;
+  workload(acked);
+  EXPECT_TRUE(acked.empty());
+  fs.clear_faults();
+  auto wal = must_open(o);
+  ASSERT_TRUE(wal);
+  EXPECT_EQ(wal->next_lsn(), static_cast<std::uint64_t>(kBefore) + 1);
+  ASSERT_TRUE(run(wal->close()).ok());
 }
 
 ORBIT_WAL_INSTANTIATE(WalFaultTest);

@@ -12,6 +12,14 @@ namespace {
 
 class WalRecoveryTest : public WalTest {
  protected:
+  // These tests edit segment files by hand: no spare, so no early roll
+  // moves records out of segment 1.
+  WalOptions options() const {
+    WalOptions o = WalTest::options();
+    o.prepare_spare = false;
+    return o;
+  }
+
   // Writes `n` records of `size` bytes and returns each record's end offset.
   std::vector<std::uint64_t> write_records(int n, std::size_t size = 100) {
     auto wal = must_open(options());

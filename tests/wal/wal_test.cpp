@@ -40,7 +40,8 @@ TEST_P(WalBasicTest, AppendsReplayAfterReopenInOrder) {
     EXPECT_EQ(got->records[i - 1].first, i);
     EXPECT_EQ(got->records[i - 1].second, payload_for(i));
   }
-  EXPECT_FALSE(got->stats.tail_truncated);
+  // The log may have rolled early onto a spare: only its zeros follow.
+  EXPECT_EQ(got->stats.tail_bytes_cut, 0u);
   EXPECT_EQ(got->stats.next_lsn, 51u);
   auto r = run(wal->append("after reopen"));
   ASSERT_TRUE(r.ok());
@@ -244,14 +245,7 @@ TEST_P(WalBasicTest, PreparedSparesAreZeroFilledAndKeptZeroAcrossReopen) {
   o.segment_size = 64 * 1024;
   auto wal = must_open(o);
   ASSERT_TRUE(wal);
-  auto spare_ready = [&] {
-    for (auto& e : std::filesystem::directory_iterator(dir)) {
-      if (e.path().filename().string().starts_with("spare-")) return true;
-    }
-    return false;
-  };
-  for (int i = 0; i < 500 && !spare_ready(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  ASSERT_TRUE(spare_ready());
+  ASSERT_TRUE(wait_for_created(*wal, 2));  // segment 1 and the spare
   int i = 1;
   for (; !std::filesystem::exists(segment_path(2)); ++i)
     ASSERT_TRUE(run(wal->append(payload_for(i, 1000))).ok());
@@ -275,6 +269,94 @@ TEST_P(WalBasicTest, PreparedSparesAreZeroFilledAndKeptZeroAcrossReopen) {
   ASSERT_TRUE(got.ok()) << got.error().to_string();
   EXPECT_EQ(got->records.back().second, "next");
   ASSERT_TRUE(run(wal->close()).ok());
+}
+
+// A log whose last segment grows its file with every append (written
+// without spares, then reopened) moves onto the spare prepared at open at
+// its next append, far from full, in every mode that waits for fdatasync:
+// records before and after the roll replay in order, the spare's zeros
+// survive a reopen and bring no second early roll, and the segment cut
+// short is deleted by truncation, not kept for reuse.
+TEST_P(WalBasicTest, GrowingSegmentRollsEarlyOntoAPreparedSpare) {
+  struct Mode {
+    Durability durability;
+    SyncMethod sync_method;
+  };
+  for (Mode mode : {Mode{Durability::Durable, SyncMethod::WriteThenDatasync},
+                    Mode{Durability::Durable, SyncMethod::OpenDsync},
+                    Mode{Durability::Buffered, SyncMethod::WriteThenDatasync}}) {
+    SCOPED_TRACE("durability " + std::to_string(static_cast<int>(mode.durability)) + " sync method " +
+                 std::to_string(static_cast<int>(mode.sync_method)));
+    std::filesystem::remove_all(dir);
+    WalOptions o = options();
+    o.durability = mode.durability;
+    o.sync_method = mode.sync_method;
+    WalOptions plain = o;
+    plain.prepare_spare = false;
+    auto wal = must_open(plain);
+    ASSERT_TRUE(wal);
+    for (int i = 1; i <= 10; ++i) ASSERT_TRUE(run(wal->append(payload_for(i))).ok());
+    ASSERT_TRUE(run(wal->close()).ok());
+
+    wal = must_open(o);
+    ASSERT_TRUE(wal);
+    EXPECT_FALSE(wal->recovery_stats().tail_truncated) << "the file ends with the log: it grows";
+    ASSERT_TRUE(wait_for_created(*wal, 1));
+    for (int i = 11; i <= 20; ++i)
+      ASSERT_EQ(run(wal->append(payload_for(i)))->lsn, static_cast<std::uint64_t>(i));
+    ASSERT_TRUE(std::filesystem::exists(segment_path(2)));
+    EXPECT_EQ(std::filesystem::file_size(segment_path(2)), o.segment_size) << "the spare, overwritten";
+    EXPECT_LT(std::filesystem::file_size(segment_path(1)), 2 * kBlockSize) << "segment 1 cut short";
+    ASSERT_TRUE(wait_for_created(*wal, 2));  // the next spare, waiting after the reopen
+    ASSERT_TRUE(run(wal->close()).ok());
+
+    wal = must_open(o);
+    ASSERT_TRUE(wal);
+    EXPECT_EQ(wal->recovery_stats().tail_reason, "zero-filled space");
+    for (int i = 21; i <= 30; ++i) ASSERT_TRUE(run(wal->append(payload_for(i))).ok());
+    EXPECT_FALSE(std::filesystem::exists(segment_path(3))) << "a prepared segment does not roll early";
+    auto got = replay(*wal, 1);
+    ASSERT_TRUE(got.ok()) << got.error().to_string();
+    ASSERT_EQ(got->records.size(), 30u);
+    for (std::size_t i = 0; i < got->records.size(); ++i) {
+      EXPECT_EQ(got->records[i].first, i + 1);
+      EXPECT_EQ(got->records[i].second, payload_for(i + 1));
+    }
+    ASSERT_TRUE(run(wal->truncate_before(11)).ok());
+    EXPECT_FALSE(std::filesystem::exists(segment_path(1)));
+    EXPECT_FALSE(std::filesystem::exists(dir + "/000001.wal.free")) << "too short to be worth reusing";
+    EXPECT_EQ(stats_of(*wal).segments_removed, 1u);
+    got = replay(*wal, 1);
+    ASSERT_TRUE(got.ok()) << got.error().to_string();
+    ASSERT_EQ(got->records.size(), 20u);
+    EXPECT_EQ(got->records.front().first, 11u);
+    ASSERT_TRUE(run(wal->close()).ok());
+  }
+}
+
+// A new log's first segment is a plain growing file too: once the spare
+// prepared at open is ready, the next append moves onto it. Durability::None
+// never waits for fdatasync, so it stays put.
+TEST_P(WalBasicTest, NewLogRollsEarlyExceptWithoutSyncs) {
+  for (Durability durability : {Durability::Durable, Durability::None}) {
+    SCOPED_TRACE("durability " + std::to_string(static_cast<int>(durability)));
+    std::filesystem::remove_all(dir);
+    WalOptions o = options();
+    o.durability = durability;
+    auto wal = must_open(o);
+    ASSERT_TRUE(wal);
+    ASSERT_TRUE(wait_for_created(*wal, 2));  // segment 1 and the spare
+    ASSERT_TRUE(run(wal->append(payload_for(1))).ok());
+    EXPECT_EQ(std::filesystem::exists(segment_path(2)), durability == Durability::Durable);
+    ASSERT_TRUE(run(wal->close()).ok());
+    wal = must_open(o);
+    ASSERT_TRUE(wal);
+    auto got = replay(*wal, 1);
+    ASSERT_TRUE(got.ok()) << got.error().to_string();
+    ASSERT_EQ(got->records.size(), 1u);
+    EXPECT_EQ(got->records[0].second, payload_for(1));
+    ASSERT_TRUE(run(wal->close()).ok());
+  }
 }
 
 TEST_P(WalBasicTest, TruncateWithoutRecycleDeletes) {

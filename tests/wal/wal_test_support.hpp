@@ -12,6 +12,7 @@
 #include <latch>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -89,6 +90,16 @@ class WalTest : public test_support::RuntimeTest {
   // Reads the Wal's durable LSN on its loop thread.
   std::uint64_t durable_lsn(Wal& wal) { return run(read_durable_lsn(&wal)); }
   static Task<std::uint64_t> read_durable_lsn(Wal* wal) { co_return wal->durable_lsn(); }
+
+  // Waits (up to 10 s) until stats().segments_created reaches `created`:
+  // a spare counts once it is ready (zero-filled, synced, waiting).
+  bool wait_for_created(Wal& wal, std::uint64_t created) {
+    for (int i = 0; i < 5000; ++i) {
+      if (stats_of(wal).segments_created >= created) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return false;
+  }
 
   std::string segment_path(std::uint64_t number) const {
     char name[32];
