@@ -2,8 +2,9 @@
 //  - rocksdb-direct: RocksDB used directly (not through our interface), one
 //    thread per concurrent writer, the same record size, mix and sync setting;
 //    a write is a Get then a Put of the lease (read-modify-write, as a renewal);
-//  - device-fdatasync: one 4 KiB pwrite + fdatasync in a loop into a
-//    preallocated file, the floor any durable write pays on this disk.
+//  - device-fdatasync: one 4 KiB pwrite + fdatasync in a loop into a file
+//    already written full of zeros (overwrites: no size or extent metadata
+//    to commit), the floor any durable write pays on this disk.
 #pragma once
 
 #include <atomic>

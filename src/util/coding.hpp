@@ -10,6 +10,11 @@
 
 namespace orbit::coding {
 
+// True if every byte of `bytes` is zero (an empty range is).
+inline bool is_zero(std::string_view bytes) {
+  return bytes.empty() || (bytes[0] == 0 && std::memcmp(bytes.data(), bytes.data() + 1, bytes.size() - 1) == 0);
+}
+
 inline void put_fixed16(std::string& out, std::uint16_t v) {
   char b[2] = {static_cast<char>(v), static_cast<char>(v >> 8)};
   out.append(b, 2);

@@ -23,8 +23,7 @@ HeaderState decode_segment_header(std::string_view bytes, SegmentHeader& out, st
     if (why) *why = reason;
     return HeaderState::Invalid;
   };
-  bool all_zero = true;
-  for (char c : bytes.substr(0, kSegmentHeaderSize)) all_zero = all_zero && c == 0;
+  bool all_zero = coding::is_zero(bytes.substr(0, kSegmentHeaderSize));
   if (all_zero || bytes.size() < kSegmentHeaderSize) {
     if (!all_zero && bytes.size() < kSegmentHeaderSize &&
         std::memcmp(bytes.data(), kSegmentMagic, std::min(bytes.size(), sizeof(kSegmentMagic))) != 0) {

@@ -45,6 +45,18 @@ inline constexpr std::uint32_t kFormatVersion = 1;
 // Largest payload accepted for one logical record (a batch counts as one).
 inline constexpr std::size_t kMaxRecordBytes = std::size_t{1} << 30;
 
+// Past the point where a segment's records stop, this many bytes of blocks
+// that hold nothing of the log at or after that point (zero fill, or stale
+// records of an earlier use of a recycled file) end every search of the
+// segment: for later valid records (evidence of corruption, not a torn tail)
+// and for non-zero leftovers past zero fill. The writer never leaves such a
+// block inside what it wrote (each 32 KiB block it writes starts with a
+// fragment of the current record), and a crash tears only writes not yet
+// synced: recovery assumes their leftovers hold no gap this long. So opening
+// a log in a prepared or recycled 64 MiB segment reads a few MiB past its
+// end, not the whole file.
+inline constexpr std::uint64_t kDeadRunEnd = std::uint64_t{4} << 20;
+
 struct SegmentHeader {
   std::uint64_t segment_number = 0;
   std::uint64_t first_lsn = 0;  // LSN of the first record this segment holds

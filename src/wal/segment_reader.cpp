@@ -188,6 +188,7 @@ Task<Result<std::optional<SegmentReader::Fragment>>> SegmentReader::find_newer_f
     return c + 1 < block_end ? c + 1 : (c / kBlockSize + 1) * kBlockSize;
   };
   std::optional<Fragment> evidence;
+  std::uint64_t dead_run = 0;  // bytes of blocks just passed that hold nothing newer
   for (std::uint64_t c = next_candidate(stop_offset_); c + kFragmentHeaderSize <= limit_;
        c = next_candidate(c)) {
     if (kBlockSize - c % kBlockSize < kFragmentHeaderSize) continue;
@@ -197,8 +198,19 @@ Task<Result<std::optional<SegmentReader::Fragment>>> SegmentReader::find_newer_f
       if (!loaded) co_return std::move(loaded).error();
       available = loaded.value();
     }
-    if (*available < kFragmentHeaderSize) continue;
     const char* p = chunk_.data() + (c - chunk_start_);
+    if (c % kBlockSize == 0) {
+      // Zero fill, or a fragment older than the damaged record (stale
+      // contents of a recycled file): a long run of them ends the search.
+      bool dead = coding::is_zero(std::string_view(p, *available)) ||
+                  (*available >= kFragmentHeaderSize && coding::decode_fixed64(p + 7) < next_lsn_);
+      if (!dead) {
+        dead_run = 0;
+      } else if ((dead_run += *available) >= kDeadRunEnd) {
+        break;
+      }
+    }
+    if (*available < kFragmentHeaderSize) continue;
     // Cheap filter before the checksum: a fragment type and a plausible LSN.
     std::uint8_t type = static_cast<std::uint8_t>(p[6]);
     std::uint8_t kind_bits = type & kKindMask;

@@ -60,6 +60,8 @@ class SegmentReader {
   // or a MIDDLE/LAST with a greater LSN (then Fragment::lsn is 0 unless a
   // later record start was found to resync to). Such a fragment means
   // records written after the damage exist: corruption, not a torn tail.
+  // The search ends early after kDeadRunEnd bytes of blocks holding nothing
+  // newer (zero fill, stale records of an earlier use of the file).
   Task<Result<std::optional<Fragment>>> find_newer_fragment();
 
   // Continue at `fragment` (from find_newer_fragment), skipping the damage.

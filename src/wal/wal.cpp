@@ -96,18 +96,18 @@ void Wal::note_background_error(std::string what) {
 // ---- open ----------------------------------------------------------------
 
 namespace {
-// True if bytes [from, to) of `file` are all zero.
+// True if bytes [from, to) of `file` are all zero, taking the first
+// kDeadRunEnd of them as proof for the rest (see format.hpp).
 Task<Result<bool>> rest_is_zero(io::File& file, std::uint64_t from, std::uint64_t to) {
   std::string chunk;
+  to = std::min(to, from + kDeadRunEnd);
   for (std::uint64_t offset = from; offset < to;) {
     chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(1 << 20, to - offset)));
     auto n =
         co_await file.read_at(std::as_writable_bytes(std::span<char>(chunk.data(), chunk.size())), offset);
     if (!n) co_return io_error(n.error(), where(file.path(), offset) + ": read", n.message());
     if (n.value() == 0) break;
-    for (std::size_t i = 0; i < n.value(); ++i) {
-      if (chunk[i] != 0) co_return false;
-    }
+    if (!coding::is_zero(std::string_view(chunk.data(), n.value()))) co_return false;
     offset += n.value();
   }
   co_return true;

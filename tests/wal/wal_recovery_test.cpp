@@ -4,6 +4,7 @@
 // batches replay all or nothing.
 #include <gtest/gtest.h>
 
+#include "io/testing/fault_file_system.hpp"
 #include "src/wal/format.hpp"
 #include "tests/wal/wal_test_support.hpp"
 
@@ -87,6 +88,73 @@ TEST_P(WalRecoveryTest, ZeroFilledTailIsCut) {
   EXPECT_EQ(got->stats.tail_offset, ends.back());
   EXPECT_EQ(got->stats.tail_reason, "zero-filled space");
   ASSERT_TRUE(run(wal->close()).ok());
+}
+
+// A log living in a prepared segment ends in megabytes of zeros: opening it
+// reads kDeadRunEnd of them, not the whole file, keeps them for appends, and
+// takes nothing past that gap for records (the documented assumption).
+TEST_P(WalRecoveryTest, OpenReadsOnlyABoundedStretchOfZeroFillPastTheLog) {
+  auto ends = write_records(10);
+  std::string bytes = read_file(segment_path(1));
+  bytes.resize(ends.back());
+  std::uint64_t gap = 3 * kDeadRunEnd;
+  bytes.resize(ends.back() + gap, '\0');
+  // A stray record start past the gap (it would be evidence of corruption
+  // if it were looked for): LSN 20, valid checksum, from another log.
+  {
+    WalOptions o = options();
+    o.dir = root + "/other";
+    auto stray = must_open(o);
+    ASSERT_TRUE(stray);
+    for (int i = 1; i <= 20; ++i) ASSERT_TRUE(run(stray->append(payload_for(i))).ok());
+    ASSERT_TRUE(run(stray->close()).ok());
+    std::string theirs = read_file(o.dir + "/" + segment_file_name(1));
+    std::uint64_t size = ends[1] - ends[0];
+    std::string record = theirs.substr(kSegmentHeaderSize + 19 * size, size);
+    std::uint64_t at = ((ends.back() + 2 * kDeadRunEnd) / kBlockSize + 1) * kBlockSize;
+    bytes.replace(at, record.size(), record);
+  }
+  write_file(segment_path(1), bytes);
+
+  io::testing::FaultFileSystem fs(rt->fs(), 1);
+  WalOptions o = options();
+  o.file_system = &fs;
+  auto wal = must_open(o);
+  ASSERT_TRUE(wal);
+  std::uint64_t reads = fs.count(io::testing::FaultOp::Read);
+  // 256 KiB reads by the record reader, 1 MiB by the zero check: about 20
+  // for 2 x 4 MiB; the whole file would take over 150.
+  EXPECT_LT(reads, 40u);
+  auto got = replay(*wal, 1);
+  ASSERT_TRUE(got.ok()) << got.error().to_string();
+  EXPECT_EQ(got->records.size(), 10u);
+  EXPECT_EQ(got->stats.tail_reason, "zero-filled space");
+  ASSERT_TRUE(run(wal->append("after")).ok());
+  ASSERT_TRUE(run(wal->close()).ok());
+  EXPECT_EQ(read_file(segment_path(1)).size(), bytes.size());  // zeros kept, not cut
+  wal = must_open(options());
+  ASSERT_TRUE(wal);
+  got = replay(*wal, 1);
+  ASSERT_TRUE(got.ok()) << got.error().to_string();
+  ASSERT_EQ(got->records.size(), 11u);
+  EXPECT_EQ(got->records.back().second, "after");
+  ASSERT_TRUE(run(wal->close()).ok());
+}
+
+// Zeros inside the log (a stretch of synced records lost) are not a tail:
+// the records after them are evidence.
+TEST_P(WalRecoveryTest, ZeroedStretchInsideTheLogIsCorruption) {
+  auto ends = write_records(40, 5000);
+  std::string bytes = read_file(segment_path(1));
+  bytes.resize(ends.back());
+  std::uint64_t from = ends[9];
+  std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(from), bytes.begin() + static_cast<std::ptrdiff_t>(ends[29]), '\0');
+  write_file(segment_path(1), bytes);
+  auto wal = open(options());
+  ASSERT_FALSE(wal.ok());
+  EXPECT_EQ(wal.error().code, ErrorCode::Corruption);
+  EXPECT_NE(wal.error().message.find("offset " + std::to_string(from)), std::string::npos) << wal.error().message;
+  EXPECT_NE(wal.error().message.find("valid records follow"), std::string::npos) << wal.error().message;
 }
 
 TEST_P(WalRecoveryTest, TornBatchReplaysNothingOfIt) {
