@@ -112,46 +112,55 @@ RunResult run_rocksdb_direct(const std::string& dir, const WorkloadOptions& opti
   return result;
 }
 
-RunResult run_device_fdatasync(const std::string& dir, double seconds, std::atomic<std::uint64_t>& progress,
-                               std::string* error) {
-  RunResult result;
-  result.target = "device-fdatasync";
-  result.concurrency = 1;
+namespace {
+constexpr std::size_t kProbeBlock = 4096;
+constexpr off_t kProbeFileBytes = 64 << 20;
+}  // namespace
+
+DeviceProbe::~DeviceProbe() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  std::error_code ignored;
+  std::filesystem::remove(path_, ignored);
+}
+
+bool DeviceProbe::open(const std::string& dir, std::string* error) {
   std::filesystem::create_directories(dir);
-  const std::string path = dir + "/device-probe.dat";
-  constexpr std::size_t kBlock = 4096;
-  constexpr off_t kFileBytes = 64 << 20;
+  path_ = dir + "/device-probe.dat";
   // Written full of zeros first, not just fallocated: a write into
   // unwritten extents makes fdatasync commit extent metadata too (about
   // twice the time), and the floor is the overwrite, as in the WAL's
   // prepared segments.
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
-  bool prepared = fd >= 0;
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+  bool prepared = fd_ >= 0;
   static const std::string zeros(1 << 20, '\0');
-  for (off_t at = 0; prepared && at < kFileBytes; at += static_cast<off_t>(zeros.size())) {
-    prepared = ::pwrite(fd, zeros.data(), zeros.size(), at) == static_cast<ssize_t>(zeros.size());
+  for (off_t at = 0; prepared && at < kProbeFileBytes; at += static_cast<off_t>(zeros.size())) {
+    prepared = ::pwrite(fd_, zeros.data(), zeros.size(), at) == static_cast<ssize_t>(zeros.size());
   }
-  if (!prepared || ::fsync(fd) != 0) {
-    *error = "device-fdatasync: cannot prepare " + path + ": " + std::strerror(errno);
-    if (fd >= 0) ::close(fd);
-    return result;
-  }
-  alignas(4096) static char block[kBlock];
-  std::memset(block, 'd', kBlock);
+  if (prepared && ::fsync(fd_) == 0) return true;
+  *error = "device-fdatasync: cannot prepare " + path_ + ": " + std::strerror(errno);
+  return false;
+}
+
+RunResult DeviceProbe::run(double seconds, std::atomic<std::uint64_t>& progress) {
+  RunResult result;
+  result.target = "device-fdatasync";
+  result.concurrency = 1;
+  alignas(4096) static char block[kProbeBlock];
+  std::memset(block, 'd', kProbeBlock);
   reset_peak_rss();
   const double cpu_before = cpu_seconds();
   const auto started = Clock::now();
   const auto deadline = started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  off_t offset = 0;
   while (Clock::now() < deadline) {
     const auto start = Clock::now();
-    if (::pwrite(fd, block, kBlock, offset) != static_cast<ssize_t>(kBlock) || ::fdatasync(fd) != 0) {
+    if (::pwrite(fd_, block, kProbeBlock, offset_) != static_cast<ssize_t>(kProbeBlock) || ::fdatasync(fd_) != 0) {
       if (result.errors++ == 0) result.first_error = std::strerror(errno);
     }
     result.writes.record(static_cast<std::uint64_t>((Clock::now() - start).count()));
-    offset = (offset + static_cast<off_t>(kBlock)) % kFileBytes;
+    offset_ = (offset_ + static_cast<off_t>(kProbeBlock)) % kProbeFileBytes;
     ++result.ops;
-    result.user_bytes_written += kBlock;
+    result.user_bytes_written += kProbeBlock;
     progress.fetch_add(1, std::memory_order_relaxed);
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -159,9 +168,19 @@ RunResult run_device_fdatasync(const std::string& dir, double seconds, std::atom
   result.peak_rss_bytes = peak_rss_bytes();
   result.disk_bytes_written = result.user_bytes_written;
   result.fsyncs_per_write = 1.0;
-  ::close(fd);
-  std::filesystem::remove(path);
   return result;
+}
+
+RunResult run_device_fdatasync(const std::string& dir, double seconds, std::atomic<std::uint64_t>& progress,
+                               std::string* error) {
+  DeviceProbe probe;
+  if (!probe.open(dir, error)) {
+    RunResult result;
+    result.target = "device-fdatasync";
+    result.concurrency = 1;
+    return result;
+  }
+  return probe.run(seconds, progress);
 }
 
 }  // namespace orbit::bench

@@ -21,6 +21,25 @@ RunResult run_rocksdb_direct(const std::string& dir, const WorkloadOptions& opti
                              bool sync, std::uint32_t write_buffer_mb, std::atomic<std::uint64_t>& progress,
                              std::string* error);
 
+// The device-fdatasync probe: prepared once (the file written full of
+// zeros), then run for as many rounds as asked; removes its file when destroyed.
+class DeviceProbe {
+ public:
+  DeviceProbe() = default;
+  DeviceProbe(const DeviceProbe&) = delete;
+  DeviceProbe& operator=(const DeviceProbe&) = delete;
+  ~DeviceProbe();
+
+  // False, with *error naming the file and the errno text, if it cannot be prepared.
+  bool open(const std::string& dir, std::string* error);
+  RunResult run(double seconds, std::atomic<std::uint64_t>& progress);
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::int64_t offset_ = 0;
+};
+
 RunResult run_device_fdatasync(const std::string& dir, double seconds, std::atomic<std::uint64_t>& progress,
                                std::string* error);
 
