@@ -60,26 +60,29 @@ bool resolve(const LookupResult& r, std::optional<std::string>& out) {
   return true;
 }
 
-// Point lookup over the SSTables of `version`, newest first.
+// Point lookup over the SSTables of `version`, newest first, without I/O:
+// true (`out` set) when every table asked answered from memory (filter,
+// cached blocks), false when one needs a read.
+bool lookup_tables_now(const Version& version, std::string_view key, SequenceNumber snapshot,
+                       std::optional<std::string>& out) {
+  out.reset();
+  CandidateTables candidates(version, key);
+  LookupResult r;
+  while (Table* table = candidates.next()) {
+    if (!table->reader->get_without_io(key, snapshot, r)) return false;
+    if (resolve(r, out)) return true;
+  }
+  return true;
+}
+
+// The same, reading files where the cache does not hold a block.
 Task<Result<std::optional<std::string>>> lookup_tables(VersionPtr version, std::string key, SequenceNumber snapshot) {
   std::optional<std::string> out;
+  CandidateTables candidates(*version, key);
   LookupResult r;
-  auto ask = [&](Table& table) -> bool { return table.reader->get_without_io(key, snapshot, r); };
-  for (const TablePtr& table : version->levels[0]) {
-    if (!table->contains(key)) continue;
-    if (!ask(*table)) {
+  while (Table* table = candidates.next()) {
+    if (!table->reader->get_without_io(key, snapshot, r)) {
       auto got = co_await table->reader->get(key, snapshot);
-      if (!got) co_return std::move(got).error();
-      r = std::move(got).value();
-    }
-    if (resolve(r, out)) co_return out;
-  }
-  for (std::size_t level = 1; level < version->levels.size(); ++level) {
-    const Table* found = version->find_in_level(level, key);
-    if (found == nullptr) continue;
-    Table& table = const_cast<Table&>(*found);
-    if (!ask(table)) {
-      auto got = co_await table.reader->get(key, snapshot);
       if (!got) co_return std::move(got).error();
       r = std::move(got).value();
     }
@@ -352,7 +355,8 @@ Task<Result<void>> LsmStore::before_commit() {
 
 std::unique_ptr<kv::KvView> LsmStore::view() { return std::make_unique<View>(*this); }
 
-// The memtables answer without I/O; the SSTables only when there are none.
+// The memtables answer without I/O; the SSTables when the blocks a lookup
+// needs are cached (a hot lease's are).
 kv::ValueNow LsmStore::read_latest_now(std::string_view key) {
   Memtable::Found found = mem_->find(key);
   for (auto it = imms_.rbegin(); found.state == LookupState::NotFound && it != imms_.rend(); ++it)
@@ -362,8 +366,9 @@ kv::ValueNow LsmStore::read_latest_now(std::string_view key) {
     case LookupState::Deleted: return {kv::ValueNow::State::Absent, {}};
     case LookupState::NotFound: break;
   }
-  if (version_->file_count() == 0) return {kv::ValueNow::State::Absent, {}};
-  return {};
+  if (!lookup_tables_now(*version_, key, kMaxSequenceNumber, table_value_)) return {};
+  if (!table_value_) return {kv::ValueNow::State::Absent, {}};
+  return {kv::ValueNow::State::Found, *table_value_};
 }
 
 Task<Result<std::optional<std::string>>> LsmStore::read_latest(std::string key) {

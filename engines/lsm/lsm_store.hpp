@@ -128,6 +128,11 @@ class LsmStore final : public kv::KvStore {
   // Runs pending flushes and compactions until none is due (or one fails).
   Task<Result<void>> compact_until_idle();
   io::Runtime& runtime_for_testing() noexcept { return runtime(); }
+  // read_latest_now() (the hot read), on the loop thread; Found carries a copy.
+  std::pair<kv::ValueNow::State, std::string> read_now_for_testing(std::string_view key) {
+    const kv::ValueNow now = read_latest_now(key);
+    return {now.state, std::string(now.value)};
+  }
   const std::string& sstable_dir() const noexcept { return sst_dir_; }
 
  protected:
@@ -222,6 +227,9 @@ class LsmStore final : public kv::KvStore {
   std::shared_ptr<Memtable> mem_;
   std::deque<Immutable> imms_;  // oldest first
   VersionPtr version_;
+  // Holds the value read_latest_now() found in an SSTable until the caller
+  // has read it (ValueNow points at engine-owned bytes).
+  std::optional<std::string> table_value_;
   std::unique_ptr<BlockCache> cache_;
   std::uint64_t next_file_number_ = 1;
   std::uint64_t flushed_lsn_ = 0;

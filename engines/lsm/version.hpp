@@ -73,6 +73,31 @@ struct Version {
 };
 using VersionPtr = std::shared_ptr<const Version>;
 
+// The tables of `version` a point lookup of `user_key` asks, newest first:
+// each L0 table whose key range holds it, then the one table of each deeper
+// level whose range does. next() is null after the last.
+class CandidateTables {
+ public:
+  CandidateTables(const Version& version, std::string_view user_key) : version_(version), key_(user_key) {}
+  Table* next() noexcept {
+    const auto& l0 = version_.levels[0];
+    while (l0_ < l0.size()) {
+      Table* table = l0[l0_++].get();
+      if (table->contains(key_)) return table;
+    }
+    while (level_ < version_.levels.size()) {
+      if (const Table* table = version_.find_in_level(level_++, key_)) return const_cast<Table*>(table);
+    }
+    return nullptr;
+  }
+
+ private:
+  const Version& version_;
+  std::string_view key_;
+  std::size_t l0_ = 0;
+  std::size_t level_ = 1;
+};
+
 struct ManifestState {
   std::uint64_t next_file_number = 1;
   std::uint64_t flushed_lsn = 0;

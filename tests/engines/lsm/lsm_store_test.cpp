@@ -21,6 +21,7 @@
 #include "io/testing/fault_file_system.hpp"
 #include "orbit/sync_wait.hpp"
 #include "src/codec/key_layout.hpp"
+#include "src/codec/lease_codec.hpp"
 #include "tests/support/runtime_fixture.hpp"
 
 namespace orbit::lsm {
@@ -344,6 +345,39 @@ TEST_P(LsmStoreTest, RepeatedReadsOfAnSstableHitTheBlockCache) {
   auto third = counters(*store);
   EXPECT_EQ(third.cache_hits, second.cache_hits + 5);
   EXPECT_EQ(third.cache_misses, second.cache_misses);
+  ASSERT_TRUE(sync_wait(store->close()).ok());
+}
+
+// The hot read answers from SSTables without suspending when the blocks it
+// needs are cached, honours tombstones there, and asks for I/O otherwise.
+TEST_P(LsmStoreTest, HotReadAnswersFromCachedSstableBlocks) {
+  PersistenceConfig c = config();
+  auto store = open(c);
+  ASSERT_TRUE(store);
+  put_many(*store, 0, 200);
+  ASSERT_TRUE(sync_wait(store->remove_lease(make_lease(7).key)).ok());
+  ASSERT_TRUE(sync_wait(store->checkpoint()).ok());  // memtable empty, blocks cached by the flush
+  ASSERT_GE(levels(*store)[0].size(), 1u);
+  auto read_now = [&](std::uint64_t id) {
+    const codec::PrimaryKey key(make_lease(id).key);
+    return on_loop(*store, [&] { return store->read_now_for_testing(key.view()); });
+  };
+  auto stored = sync_wait(store->get_lease(make_lease(10).key));
+  ASSERT_TRUE(stored.ok());
+  auto [state, value] = read_now(10);
+  ASSERT_EQ(state, kv::ValueNow::State::Found);
+  EXPECT_EQ(codec::decode_lease(value).value().key.actor_id, stored->key.actor_id);
+  EXPECT_EQ(read_now(7).first, kv::ValueNow::State::Absent);  // the tombstone, from the table
+  EXPECT_EQ(read_now(1000).first, kv::ValueNow::State::Absent);  // the filter or the block says no
+  EXPECT_EQ(read_now(10).first, kv::ValueNow::State::Found);
+  ASSERT_TRUE(sync_wait(store->close()).ok());
+  store.reset();
+
+  store = open(c);  // cold cache: the first read needs I/O, then it is hot
+  ASSERT_TRUE(store);
+  EXPECT_EQ(read_now(10).first, kv::ValueNow::State::NeedsIo);
+  ASSERT_TRUE(sync_wait(store->get_lease(make_lease(10).key)).ok());
+  EXPECT_EQ(read_now(10).first, kv::ValueNow::State::Found);
   ASSERT_TRUE(sync_wait(store->close()).ok());
 }
 
