@@ -11,6 +11,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "engines/cow_btree/page_format.hpp"
@@ -289,8 +290,11 @@ void Pager::set_state(std::uint64_t page, std::uint8_t state) {
 std::uint64_t Pager::allocate(std::uint32_t pages) {
   // Next fit over the page states for `pages` consecutive reusable pages:
   // from where the last allocation of this commit ended, then once from the
-  // start; past the end of the file if nothing fits.
-  if (free_count_ >= pages) {
+  // start; past the end of the file if nothing fits. Pages only stop being
+  // free during a commit, so once a scan found no run of some length, longer
+  // runs are not searched for again until the next commit: a scan of every
+  // page state per multi-page node would hold the loop for milliseconds.
+  if (free_count_ >= pages && pages < no_run_of_) {
     const std::uint64_t end = state_.size();
     for (int pass = 0; pass < 2; ++pass) {
       std::uint64_t p = pass == 0 ? std::max<std::uint64_t>(cursor_, 2) : 2;
@@ -306,6 +310,7 @@ std::uint64_t Pager::allocate(std::uint32_t pages) {
         }
       }
     }
+    no_run_of_ = pages;
   }
   std::uint64_t end = meta_.page_count;
   meta_.page_count += pages;
@@ -329,6 +334,7 @@ Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
   // tree, which the other meta slot keeps naming until the next commit
   // overwrites it.
   cursor_ = 2;
+  no_run_of_ = std::numeric_limits<std::uint32_t>::max();
   if (state_.size() < meta_.page_count) state_.resize(meta_.page_count, kPageUsed);
 
   // A post-order walk over the nodes not yet on disk (a node is written

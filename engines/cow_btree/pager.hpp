@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <set>
@@ -116,6 +117,8 @@ class Pager {
   std::size_t pending_count_ = 0;
   std::size_t freed_now_count_ = 0;
   std::uint64_t cursor_ = 2;  // next-fit position within a commit
+  // Within a commit: no run of this many free pages is left (see allocate()).
+  std::uint32_t no_run_of_ = std::numeric_limits<std::uint32_t>::max();
   bool failed_ = false;
   std::string failure_;
   bool created_ = false;
