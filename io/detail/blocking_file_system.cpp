@@ -65,6 +65,9 @@ class BlockingFile final : public File {
     co_return co_await runtime_.offload([fd, length] { return errno_result(::ftruncate(fd, static_cast<off_t>(length))); });
   }
   IoResult<std::uint64_t> size() override { return fd_size(fd_); }
+  IoResult<void> writev_now(std::span<const iovec> buffers, std::uint64_t offset) override {
+    return pwritev_full(fd_, buffers, offset);
+  }
   Task<IoResult<void>> close() override {
     int fd = std::exchange(fd_, -1);
     if (fd < 0) co_return Errno{EBADF};

@@ -188,6 +188,18 @@ class FaultFile final : public File {
     co_return written;
   }
 
+  IoResult<void> writev_now(std::span<const iovec> buffers, std::uint64_t offset) override {
+    if (Verdict e = shared_->check(FaultOp::Write, path())) {
+      if (auto part = landed_prefix(e, buffers); !part.empty() && base_->writev_now(part, offset)) {
+        record(flatten(part), offset);
+      }
+      return Errno{e.error};
+    }
+    auto written = base_->writev_now(buffers, offset);
+    if (written) record(flatten(buffers), offset);
+    return written;
+  }
+
   Task<IoResult<void>> datasync() override { co_return co_await synced(FaultOp::DataSync); }
   Task<IoResult<void>> sync() override { co_return co_await synced(FaultOp::Sync); }
 
@@ -230,17 +242,20 @@ class FaultFile final : public File {
 
  private:
   // A write check() failed: nothing reaches the file, or (short write) a
-  // seeded prefix of 1..size-1 bytes does, unsynced.
+  // seeded prefix of 1..size-1 bytes does, unsynced. The buffers of that
+  // prefix (none: nothing lands).
+  std::vector<iovec> landed_prefix(const Verdict& verdict, std::span<const iovec> buffers) {
+    std::size_t size = 0;
+    for (const iovec& b : buffers) size += b.iov_len;
+    if (!verdict.short_write || size <= 1) return {};
+    return prefix_of(buffers, 1 + static_cast<std::size_t>(shared_->rng() % (size - 1)));
+  }
+
   Task<IoResult<void>> failed_write(Verdict verdict, std::span<const iovec> buffers, std::uint64_t offset) {
-    std::vector<std::byte> data = flatten(buffers);
-    if (verdict.short_write && data.size() > 1) {
-      const std::size_t keep = 1 + static_cast<std::size_t>(shared_->rng() % (data.size() - 1));
-      std::vector<iovec> part = prefix_of(buffers, keep);
+    std::vector<iovec> part = landed_prefix(verdict, buffers);
+    if (!part.empty()) {
       auto written = co_await base_->writev_at(part, offset);
-      if (written) {
-        data.resize(keep);
-        record(std::move(data), offset);
-      }
+      if (written) record(flatten(part), offset);
     }
     co_return Errno{verdict.error};
   }

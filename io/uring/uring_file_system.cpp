@@ -137,6 +137,10 @@ class UringFile final : public File {
 
   IoResult<std::uint64_t> size() override { return detail::fd_size(fd_); }
 
+  IoResult<void> writev_now(std::span<const iovec> buffers, std::uint64_t offset) override {
+    return detail::pwritev_full(fd_, buffers, offset);
+  }
+
   Task<IoResult<void>> close() override {
     int fd = std::exchange(fd_, -1);
     if (fd < 0) co_return Errno{EBADF};

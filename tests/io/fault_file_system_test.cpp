@@ -44,6 +44,37 @@ Task<void> power_loss(Runtime* rt, std::string dir) {
 // Goal: power loss drops every unsynced byte and keeps the synced ones.
 TEST_P(FaultSuite, PowerLossDropsUnsyncedBytesOnly) { rt->block_on(power_loss(rt.get(), dir)); }
 
+// writev_now (the calling thread's write) is a Write like any other: counted,
+// failed or cut short by the rules, and unsynced until a sync.
+Task<void> write_now(Runtime* rt, std::string dir) {
+  FaultFileSystem fs(rt->fs(), 9);
+  std::string path = dir + "/now";
+  auto file = co_await fs.open(path, OpenOptions::read_write_create());
+  EXPECT_TRUE((co_await fs.sync_dir(dir)).ok());
+  auto now = [&](std::string_view text, std::uint64_t offset) {
+    iovec one{const_cast<char*>(text.data()), text.size()};
+    return (*file)->writev_now(std::span<const iovec>(&one, 1), offset);
+  };
+  fs.reset_counts();
+  EXPECT_TRUE(now("synced.", 0).ok());
+  EXPECT_EQ(fs.count(FaultOp::Write), 1u);
+  EXPECT_TRUE((co_await (*file)->datasync()).ok());
+  EXPECT_TRUE(now("LOST", 7).ok());
+  fs.fail_nth(FaultOp::Write, 1, ENOSPC);
+  EXPECT_EQ(now("never", 11).error(), ENOSPC);
+  fs.fail_nth(FaultOp::ShortWrite, 1, EIO);
+  EXPECT_EQ(now("0123456789", 11).error(), EIO);
+  const std::string before = co_await read_all(fs, path);
+  EXPECT_GT(before.size(), 11u);  // a prefix of the short write landed
+  EXPECT_LT(before.size(), 21u);
+  EXPECT_EQ(before, std::string("synced.LOST0123456789").substr(0, before.size()));
+  file->reset();
+  EXPECT_TRUE((co_await fs.crash()).ok());
+  EXPECT_EQ(co_await read_all(rt->fs(), path), "synced.");
+}
+
+TEST_P(FaultSuite, WriteNowIsAWriteLikeAnyOther) { rt->block_on(write_now(rt.get(), dir)); }
+
 Task<void> torn_write(Runtime* rt, std::string dir) {
   FaultFileSystem fs(rt->fs(), 7);
   std::string path = dir + "/log";

@@ -59,9 +59,14 @@ Task<void> gather_and_sync(Runtime* rt, std::string path) {
   EXPECT_EQ(std::memcmp(back.data() + 9196, a.data(), a.size()), 0);
   // An empty gather is just a sync.
   EXPECT_TRUE((co_await (*file)->write_and_datasync({}, 0)).ok());
+  // writev_now: the same bytes, written from the calling thread.
+  EXPECT_TRUE((*file)->writev_now(std::span<const iovec>(parts, 3), 9196 + 4196).ok());
+  std::vector<std::byte> now(a.size() + b.size() + c.size());
+  EXPECT_EQ(*(co_await (*file)->read_at(now, 9196 + 4196)), now.size());
+  EXPECT_EQ(std::memcmp(now.data(), back.data(), a.size() + b.size() + c.size()), 0);
 }
 
-// Goal: write_and_datasync and writev_at write every buffer in order.
+// Goal: write_and_datasync, writev_at and writev_now write every buffer in order.
 TEST_P(FileSystemSuite, WriteAndDatasyncGathersBuffers) { rt->block_on(gather_and_sync(rt.get(), dir + "/g")); }
 
 Task<void> kernel_errors(Runtime* rt, std::string dir) {
