@@ -161,7 +161,8 @@ class FaultFile final : public File {
         base_(std::move(base)),
         state_(std::move(state)),
         append_(options.append),
-        writable_(options.write) {}
+        writable_(options.write),
+        dsync_(options.dsync) {}
 
   const std::string& path() const noexcept override { return base_->path(); }
 
@@ -184,7 +185,12 @@ class FaultFile final : public File {
   Task<IoResult<void>> writev_at(std::span<const iovec> buffers, std::uint64_t offset) override {
     if (Verdict e = shared_->check(FaultOp::Write, path())) co_return co_await failed_write(e, buffers, offset);
     auto written = co_await base_->writev_at(buffers, offset);
-    if (written) record(flatten(buffers), offset);
+    if (written) {
+      record(flatten(buffers), offset);
+      // O_DSYNC: the write returned durable. (This model makes the file's
+      // earlier writes durable with it, as an fdatasync would.)
+      if (dsync_) commit(*state_);
+    }
     co_return written;
   }
 
@@ -196,7 +202,10 @@ class FaultFile final : public File {
       return Errno{e.error};
     }
     auto written = base_->writev_now(buffers, offset);
-    if (written) record(flatten(buffers), offset);
+    if (written) {
+      record(flatten(buffers), offset);
+      if (dsync_) commit(*state_);
+    }
     return written;
   }
 
@@ -282,6 +291,7 @@ class FaultFile final : public File {
   std::shared_ptr<FileState> state_;
   bool append_;
   bool writable_;
+  bool dsync_;  // opened O_DSYNC: a write that returns is durable
 };
 
 }  // namespace

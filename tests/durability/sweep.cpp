@@ -361,11 +361,13 @@ struct Sweeper {
       if (auto swallowed = classify(report, std::string(io::testing::to_string(point.kind)), run);
           !swallowed.empty())
         report.failures.push_back(at + ": " + swallowed);
-      const bool log_sync_failed =
-          point.kind == FaultOp::DataSync && is_log_segment(run.injected.front().path) && run.any_error;
+      // A failed write or fdatasync of the log (with O_DSYNC segments the
+      // write is the sync): nothing may be acknowledged after it.
+      const bool log_sync_failed = (point.kind == FaultOp::DataSync || point.kind == FaultOp::Write) &&
+                                   is_log_segment(run.injected.front().path) && run.any_error;
       if (log_sync_failed && run.acked_after_error)
         report.failures.push_back(at + ": op " + std::to_string(*run.acked_after_error) +
-                                  " was acknowledged after the log's fdatasync failed (" + run.first_error +
+                                  " was acknowledged after a write or fdatasync of the log failed (" + run.first_error +
                                   "): the store must stop writing");
     }
     for (const auto& [k, allowed] : run.allowed) {
@@ -444,12 +446,13 @@ struct Sweeper {
     report.subject = subject.name;
     report.mode = mode;
     const std::string pristine = dir + ".pristine";
-    // The workload, then one more write whose fdatasync fails, then power
+    // The workload, then one more write that fails part-way, then power
     // loss that keeps that write torn: a log with a tail to cut, files of
     // background work to clean up, a log to replay. When a prepared WAL
     // segment became ready just before that write, the write rolls onto it
-    // first, the roll's fdatasync fails and no tail is left: set up again
-    // (background timing decides; a second try practically always works).
+    // first, the new segment's header write fails (the file is removed) and
+    // no tail is left: set up again (background timing decides; a second try
+    // practically always works).
     auto set_up = [&]() -> bool {
       std::filesystem::remove_all(dir);
       std::filesystem::create_directories(dir);
@@ -467,7 +470,8 @@ struct Sweeper {
           return false;
         }
       }
-      faults->faults().fail_nth(FaultOp::DataSync, 1, EIO, /*sticky=*/true);
+      // The write lands a prefix and fails (whatever the log's sync method).
+      faults->faults().fail_nth(FaultOp::ShortWrite, 1, EIO, /*sticky=*/true);
       Lease extra = workload.front().ops.front().lease;
       extra.version += 1000;
       (void)sync_wait(store->store_lease(extra));

@@ -75,6 +75,24 @@ Task<void> write_now(Runtime* rt, std::string dir) {
 
 TEST_P(FaultSuite, WriteNowIsAWriteLikeAnyOther) { rt->block_on(write_now(rt.get(), dir)); }
 
+// A file opened O_DSYNC: every write that returned is durable.
+Task<void> dsync_writes(Runtime* rt, std::string dir) {
+  FaultFileSystem fs(rt->fs(), 11);
+  std::string path = dir + "/dsync";
+  OpenOptions options = OpenOptions::read_write_create();
+  options.dsync = true;
+  auto file = co_await fs.open(path, options);
+  EXPECT_TRUE((co_await fs.sync_dir(dir)).ok());
+  EXPECT_TRUE((co_await (*file)->write_at(as_bytes("kept"), 0)).ok());
+  fs.fail_nth(FaultOp::Write, 1, EIO);
+  EXPECT_EQ((co_await (*file)->write_at(as_bytes("failed"), 4)).error(), EIO);
+  file->reset();
+  EXPECT_TRUE((co_await fs.crash()).ok());
+  EXPECT_EQ(co_await read_all(rt->fs(), path), "kept");
+}
+
+TEST_P(FaultSuite, DsyncWritesAreDurableWhenTheyReturn) { rt->block_on(dsync_writes(rt.get(), dir)); }
+
 Task<void> torn_write(Runtime* rt, std::string dir) {
   FaultFileSystem fs(rt->fs(), 7);
   std::string path = dir + "/log";
