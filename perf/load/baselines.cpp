@@ -171,16 +171,4 @@ RunResult DeviceProbe::run(double seconds, std::atomic<std::uint64_t>& progress)
   return result;
 }
 
-RunResult run_device_fdatasync(const std::string& dir, double seconds, std::atomic<std::uint64_t>& progress,
-                               std::string* error) {
-  DeviceProbe probe;
-  if (!probe.open(dir, error)) {
-    RunResult result;
-    result.target = "device-fdatasync";
-    result.concurrency = 1;
-    return result;
-  }
-  return probe.run(seconds, progress);
-}
-
 }  // namespace orbit::bench

@@ -40,7 +40,4 @@ class DeviceProbe {
   std::int64_t offset_ = 0;
 };
 
-RunResult run_device_fdatasync(const std::string& dir, double seconds, std::atomic<std::uint64_t>& progress,
-                               std::string* error);
-
 }  // namespace orbit::bench
