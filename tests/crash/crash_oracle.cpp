@@ -20,7 +20,10 @@ SideLog read_side_log(const std::string& path) {
   SideLog log;
   std::ifstream in(path);
   std::string text;
-  while (std::getline(in, text)) {
+  // A last line without its newline is the child's write of it cut short by
+  // SIGKILL (a write to a file can stop at a page boundary): that record was
+  // never complete, so the write it names stays pending.
+  while (std::getline(in, text) && !in.eof()) {
     if (text == "opened") {
       log.opened = true;
       continue;
