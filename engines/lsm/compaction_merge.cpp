@@ -95,12 +95,10 @@ bool CompactionMerge::deeper_levels_may_hold(std::string_view user_key) const {
 }
 
 bool CompactionMerge::keep(const ParsedInternalKey& entry) {
-  if (have_last_ && entry.user_key == std::string_view(last_user_)) {
+  if (!newest_.is_newest(entry.user_key)) {
     ++versions_dropped_;  // shadowed by the newer version just taken
     return false;
   }
-  last_user_.assign(entry.user_key);
-  have_last_ = true;
   if (entry.type == ValueType::Delete && !deeper_levels_may_hold(entry.user_key)) {
     ++tombstones_dropped_;  // nothing below to hide
     return false;

@@ -117,8 +117,7 @@ class CompactionMerge {
   std::size_t output_level_;
   std::uint64_t target_file_bytes_;
   CompactionInput* kept_ = nullptr;  // an entry kept while waiting for an output
-  std::string last_user_;
-  bool have_last_ = false;
+  NewestVersions newest_;
   std::uint64_t versions_dropped_ = 0;
   std::uint64_t tombstones_dropped_ = 0;
 };

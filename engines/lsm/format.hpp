@@ -52,6 +52,23 @@ inline std::string_view extract_user_key(std::string_view internal_key) {
   return internal_key.substr(0, internal_key.size() - kInternalKeyTagSize);
 }
 
+// Over entries in internal-key order: true for the first (newest) version
+// of each user key, false for the older versions after it, which nothing
+// reads once a flush or compaction writes the newest out.
+class NewestVersions {
+ public:
+  bool is_newest(std::string_view user_key) {
+    if (have_last_ && user_key == std::string_view(last_)) return false;
+    last_.assign(user_key);
+    have_last_ = true;
+    return true;
+  }
+
+ private:
+  std::string last_;
+  bool have_last_ = false;
+};
+
 // Three-way comparisons (<0, 0, >0).
 int bytewise_compare(std::string_view a, std::string_view b) noexcept;
 // The internal-key order described above. Keys too short to hold a tag

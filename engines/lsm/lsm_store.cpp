@@ -475,8 +475,7 @@ Task<Result<void>> LsmStore::flush_one(Immutable imm) {
     fill_cache_from(*builder, number, path, fill);
     Memtable::Iterator it(*imm.table);
     it.seek_to_first();
-    std::string last_user;
-    bool have_last = false;
+    NewestVersions newest;
     std::uint64_t dropped = 0;
     Status status;
     // Each step encodes up to write_buffer_bytes on a worker, then the loop
@@ -485,13 +484,10 @@ Task<Result<void>> LsmStore::flush_one(Immutable imm) {
       status = co_await runtime().offload([&] {
         Status added;
         while (added.ok() && it.valid() && !builder->should_flush()) {
-          std::string_view user = extract_user_key(it.key());
-          if (have_last && user == std::string_view(last_user)) {
-            ++dropped;  // an older version: nothing will read it
-          } else {
-            last_user.assign(user);
-            have_last = true;
+          if (newest.is_newest(extract_user_key(it.key()))) {
             added = builder->add(it.key(), it.value());
+          } else {
+            ++dropped;  // an older version: nothing will read it
           }
           it.next();
         }
