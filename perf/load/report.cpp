@@ -48,6 +48,10 @@ std::string format_table(const std::vector<RunResult>& rows) {
         us(r.reads.max(), r.reads.count()), wamp, r.fsyncs_per_write,
         static_cast<double>(r.peak_rss_bytes) / (1 << 20), r.cpu_seconds);
     if (r.errors) out += fmt::format("  ! {} errors, first: {}\n", r.errors, r.first_error);
+    if (r.flushes || r.compactions || r.checkpoints || r.write_stalls)
+      out += fmt::format("  background: {} flushes, {} compactions, {} checkpoints; {} writers stalled for {:.1f} ms\n",
+                         r.flushes, r.compactions, r.checkpoints, r.write_stalls,
+                         static_cast<double>(r.write_stall_time.count()) / 1000.0);
   }
   // Our RocksDb backend against RocksDB used directly, same concurrency.
   for (const auto& ours : rows) {
@@ -95,6 +99,11 @@ std::string to_json(const std::vector<RunResult>& rows, const RunContext& contex
                     {"peak_rss_bytes", r.peak_rss_bytes},
                     {"cpu_seconds", r.cpu_seconds},
                     {"fsyncs_per_write", r.fsyncs_per_write},
+                    {"flushes", r.flushes},
+                    {"compactions", r.compactions},
+                    {"checkpoints", r.checkpoints},
+                    {"write_stalls", r.write_stalls},
+                    {"write_stall_us", r.write_stall_time.count()},
                     {"writes", histogram_json(r.writes)},
                     {"reads", histogram_json(r.reads)}});
   }

@@ -216,6 +216,11 @@ RunResult run_workload(PersistenceProvider& store, const WorkloadOptions& option
     const auto syncs = after->wal_syncs - before->wal_syncs;
     const auto writes = result.writes.count();
     result.fsyncs_per_write = writes ? static_cast<double>(syncs) / static_cast<double>(writes) : 0;
+    result.flushes = after->flushes - before->flushes;
+    result.compactions = after->compactions - before->compactions;
+    result.checkpoints = after->checkpoints - before->checkpoints;
+    result.write_stalls = after->write_stalls - before->write_stalls;
+    result.write_stall_time = after->write_stall_time - before->write_stall_time;
   }
   return result;
 }

@@ -49,6 +49,12 @@ struct RunResult {
   std::uint64_t peak_rss_bytes = 0;
   double cpu_seconds = 0;
   double fsyncs_per_write = 0;            // from StorageStats where reported
+  // The store's background work during the run (StorageStats deltas).
+  std::uint64_t flushes = 0;
+  std::uint64_t compactions = 0;
+  std::uint64_t checkpoints = 0;
+  std::uint64_t write_stalls = 0;
+  std::chrono::microseconds write_stall_time{0};
 
   double throughput() const { return seconds > 0 ? static_cast<double>(ops) / seconds : 0; }
 };
