@@ -1,16 +1,23 @@
 #include "engines/lsm/format.hpp"
 
 #include <cassert>
+#include <cstring>
 
 #include "src/util/coding.hpp"
 
 namespace orbit::lsm {
 
+void encode_internal_key(char* out, std::string_view user_key, SequenceNumber sequence, ValueType type) {
+  assert(sequence <= kMaxSequenceNumber);
+  if (!user_key.empty()) std::memcpy(out, user_key.data(), user_key.size());
+  coding::encode_fixed64(out + user_key.size(), (sequence << 8) | static_cast<std::uint8_t>(type));
+}
+
 void append_internal_key(std::string& out, std::string_view user_key, SequenceNumber sequence,
                          ValueType type) {
-  assert(sequence <= kMaxSequenceNumber);
-  out.append(user_key);
-  coding::put_fixed64(out, (sequence << 8) | static_cast<std::uint8_t>(type));
+  const std::size_t at = out.size();
+  out.resize(at + user_key.size() + kInternalKeyTagSize);
+  encode_internal_key(out.data() + at, user_key, sequence, type);
 }
 
 std::string make_internal_key(std::string_view user_key, SequenceNumber sequence, ValueType type) {

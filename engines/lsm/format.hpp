@@ -31,6 +31,10 @@ inline constexpr ValueType kValueTypeForSeek = ValueType::Put;
 
 inline constexpr std::size_t kInternalKeyTagSize = 8;
 
+// Writes user_key + tag(sequence, type) to `out`, which has room for
+// user_key.size() + kInternalKeyTagSize bytes.
+// REQUIRES: sequence <= kMaxSequenceNumber
+void encode_internal_key(char* out, std::string_view user_key, SequenceNumber sequence, ValueType type);
 // Appends user_key + tag(sequence, type) to `out`.
 // REQUIRES: sequence <= kMaxSequenceNumber
 void append_internal_key(std::string& out, std::string_view user_key, SequenceNumber sequence,

@@ -3,20 +3,21 @@
 #include <cassert>
 #include <cstring>
 
-#include "src/util/coding.hpp"
 
 namespace orbit::lsm {
 
 void Memtable::add(SequenceNumber sequence, ValueType type, std::string_view user_key,
                    std::string_view value) {
-  std::string key = make_internal_key(user_key, sequence, type);
-  std::string stored = type == ValueType::Put ? std::string(value) : std::string();
-  // Heap bytes beyond the small-string buffer are what the strings cost.
-  std::size_t cost = kNodeOverhead + key.capacity() + stored.capacity();
-  data_bytes_ += key.size() + stored.size();
-  [[maybe_unused]] auto [it, inserted] = map_.emplace(std::move(key), std::move(stored));
+  const std::size_t key_size = user_key.size() + kInternalKeyTagSize;
+  const std::size_t value_size = type == ValueType::Put ? value.size() : 0;
+  char* bytes = static_cast<char*>(arena_.allocate(key_size + value_size, 1));
+  encode_internal_key(bytes, user_key, sequence, type);
+  if (value_size != 0) std::memcpy(bytes + key_size, value.data(), value_size);
+  [[maybe_unused]] auto [it, inserted] =
+      map_.emplace(std::string_view(bytes, key_size), std::string_view(bytes + key_size, value_size));
   assert(inserted);
-  memory_usage_ += cost;
+  data_bytes_ += key_size + value_size;
+  memory_usage_ += kNodeOverhead + key_size + value_size;
 }
 
 Memtable::LookupResult Memtable::get(std::string_view user_key, SequenceNumber snapshot) const {
@@ -35,8 +36,7 @@ Memtable::Found Memtable::find(std::string_view user_key, SequenceNumber snapsho
   std::string heap;
   std::string_view seek_key;
   if (user_key.size() + kInternalKeyTagSize <= sizeof stack) {
-    std::memcpy(stack, user_key.data(), user_key.size());
-    coding::encode_fixed64(stack + user_key.size(), (snapshot << 8) | static_cast<std::uint8_t>(kValueTypeForSeek));
+    encode_internal_key(stack, user_key, snapshot, kValueTypeForSeek);
     seek_key = std::string_view(stack, user_key.size() + kInternalKeyTagSize);
   } else {
     heap = make_internal_key(user_key, snapshot, kValueTypeForSeek);
