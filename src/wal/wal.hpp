@@ -83,8 +83,10 @@ struct WalOptions {
   // overwrite-only too. A log whose writes grow their file (a new store, a
   // reopened log whose last segment was not prepared) moves onto a waiting
   // file early, without waiting for its segment to fill (Durable and
-  // Buffered). Requires recycle > 0. Tests that destroy a Wal without
-  // close() (power-loss simulation) turn it off.
+  // Buffered). The zeros go out in kSpareChunkBytes writes, each synced
+  // before the next, so the log's fdatasyncs never wait behind more than
+  // one chunk of them. Requires recycle > 0. Tests that destroy a Wal
+  // without close() (power-loss simulation) turn it off.
   bool prepare_spare = true;
   RecoveryMode recovery = RecoveryMode::Strict;
   // The file system to use (tests pass a fault-injecting one); null: the runtime's.
@@ -149,6 +151,8 @@ using ReplayCallback = std::function<Result<void>(std::uint64_t lsn, std::string
 
 class Wal {
  public:
+  static constexpr std::uint64_t kSpareChunkBytes = std::uint64_t{1} << 20;
+
   // Opens (creating if needed) the log in options.dir. Finds the end of the
   // log: verifies every segment header and every record of the last segment,
   // cuts a torn or zero-filled tail (the file is truncated to the end of the

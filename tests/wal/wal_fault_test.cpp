@@ -376,6 +376,30 @@ TEST_P(WalFaultTest, EarlyRollCutAtEveryFileOperationLosesNoAcknowledgedRecord) 
   ASSERT_TRUE(run(wal->close()).ok());
 }
 
+// A spare's zeros go out chunk by chunk, each synced before the next is
+// written, so the log's own fdatasyncs never queue behind a whole segment
+// of them: every chunk of a 4 MiB spare brings one datasync of the spare
+// file, and no more than one chunk of it is ever unsynced.
+TEST_P(WalFaultTest, SpareZerosAreSyncedChunkByChunk) {
+  FaultFileSystem fs(rt->fs(), 9);
+  WalOptions o = fault_options(fs);
+  o.segment_size = 4 * Wal::kSpareChunkBytes;
+  auto wal = must_open(o);
+  ASSERT_TRUE(wal);
+  ASSERT_TRUE(run(wal->close()).ok());
+  const std::uint64_t without_spare = fs.count(FaultOp::DataSync);
+
+  std::filesystem::remove_all(dir);
+  fs.reset_counts();
+  o.prepare_spare = true;
+  wal = must_open(o);
+  ASSERT_TRUE(wal);
+  ASSERT_TRUE(wait_for_created(*wal, 2));  // segment 1 and the spare
+  EXPECT_EQ(fs.count(FaultOp::DataSync) - without_spare, 4u) << "one datasync per chunk of zeros";
+  EXPECT_EQ(fs.count(FaultOp::Write) - 1, 4u) << "the header of segment 1, then four chunks";
+  ASSERT_TRUE(run(wal->close()).ok());
+}
+
 ORBIT_WAL_INSTANTIATE(WalFaultTest);
 
 }  // namespace
