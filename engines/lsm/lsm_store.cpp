@@ -175,7 +175,9 @@ LsmStore::LsmStore(PersistenceConfig config, std::unique_ptr<io::Runtime> runtim
       dir_(this->config().data_dir),
       sst_dir_((std::filesystem::path(dir_) / "sstables").string()),
       memtable_bytes_(static_cast<std::size_t>(lsm_.memtable_size_mb) << 20),
-      mem_(std::make_shared<Memtable>()),
+      // A first guess of its keys: one per 256 bytes of memtable (a lease
+      // renewal adds about 400 bytes and one or two new keys).
+      mem_(std::make_shared<Memtable>(memtable_bytes_ / 256)),
       cache_(std::make_unique<BlockCache>(static_cast<std::size_t>(lsm_.block_cache_mb) << 20)),
       compact_pointer_(lsm_.max_levels) {
   auto empty = std::make_shared<Version>();
@@ -327,8 +329,10 @@ void LsmStore::maybe_switch_memtable() {
 void LsmStore::switch_memtable() {
   // Called between entries: applied_lsn() and live() describe exactly what
   // the memtable holds.
+  // The next memtable likely sees as many keys (its index is sized for them).
+  const std::size_t keys = mem_->key_count();
   imms_.push_back(Immutable{std::move(mem_), applied_lsn(), live()});
-  mem_ = std::make_shared<Memtable>();
+  mem_ = std::make_shared<Memtable>(keys + keys / 8);
   schedule_flush();
 }
 

@@ -17,6 +17,17 @@
 // allocation on the loop thread consolidated them: a 100-200 ms pause of
 // every writer, once per flush.
 //
+// Newest versions: a hash index (in the same arena) maps each user key to
+// its newest entry in the tree. A lookup at the newest snapshot (every
+// foreground read) is one hash probe instead of a tree descent of ~20
+// key comparisons, and a key absent from the memtable is known without
+// touching the tree. A new version of a key sorts just before its previous
+// newest, so the insert takes that entry as its hint: amortized constant
+// instead of a descent. Renewing leases is such an update, over and over.
+// The index is sized up front from the expected number of user keys: grown
+// by rehashing as it fills, a million keys took 35-45 ms on the loop, a
+// pause of every writer. The store passes the previous memtable's count.
+//
 // Promises: add() never overwrites; each (user key, sequence) is a distinct
 // entry. get(key, snapshot) sees the newest entry with sequence <= snapshot.
 // approximate_memory_usage() grows monotonically and bounds what the
@@ -31,6 +42,7 @@
 #include <memory_resource>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "engines/lsm/format.hpp"
 
@@ -46,9 +58,12 @@ class Memtable {
   };
   // Keys and values view arena bytes.
   using Map = std::pmr::map<std::string_view, std::string_view, Less>;
+  // User key (viewing the bytes of its first entry) -> its newest entry.
+  using Newest = std::pmr::unordered_map<std::string_view, Map::const_iterator>;
 
  public:
-  Memtable() = default;
+  // `expected_keys`: distinct user keys it will likely hold (0: grow as needed).
+  explicit Memtable(std::size_t expected_keys = 0);
   Memtable(const Memtable&) = delete;
   Memtable& operator=(const Memtable&) = delete;
 
@@ -75,6 +90,7 @@ class Memtable {
   // writes before prefix compression and block compression.
   std::size_t data_bytes() const noexcept { return data_bytes_; }
   std::size_t entry_count() const noexcept { return map_.size(); }
+  std::size_t key_count() const noexcept { return newest_.size(); }  // distinct user keys
   bool empty() const noexcept { return map_.empty(); }
 
   // Walks every entry (all versions, tombstones included) in internal-key
@@ -100,10 +116,13 @@ class Memtable {
   // A red-black tree node: three pointers, a colour word and the two
   // string_views.
   static constexpr std::size_t kNodeOverhead = 32 + 2 * sizeof(std::string_view);
+  // A hash node (next pointer, key, iterator, cached hash) and its bucket.
+  static constexpr std::size_t kNewestOverhead = 8 + sizeof(std::string_view) + 8 + 8 + 8;
   static constexpr std::size_t kFirstArenaBlock = 64 << 10;
 
   std::pmr::monotonic_buffer_resource arena_{kFirstArenaBlock};  // outlives map_
   Map map_{&arena_};
+  Newest newest_{&arena_};
   std::size_t memory_usage_ = 0;
   std::size_t data_bytes_ = 0;
 };
