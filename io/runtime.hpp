@@ -37,12 +37,23 @@
 namespace orbit::io {
 
 enum class BackendKind : std::uint8_t { IoUring, Asio };
+
+// Which workers run an offloaded call. Background work (an LSM flush or
+// compaction step, a COW checkpoint's encoding, freeing a flushed memtable)
+// has its own threads at a lower CPU priority (nice +kBackgroundNice): when
+// the cores are busy, the loop and the kernel workers carrying its log
+// writes run first, and a flush or compaction takes longer instead of
+// stretching every writer's wait. Foreground calls (a RocksDB operation,
+// file calls of the Asio backend) keep the loop's priority.
+enum class WorkClass : std::uint8_t { Foreground, Background };
+inline constexpr int kBackgroundNice = 10;
 enum class BackendChoice : std::uint8_t { Auto, IoUring, Asio };
 
 struct RuntimeOptions {
   BackendChoice backend = BackendChoice::Auto;
   unsigned queue_depth = 256;    // io_uring submission queue entries
   unsigned worker_threads = 2;   // blocking/CPU work (and Asio's file calls)
+  unsigned background_threads = 1;  // WorkClass::Background work
   std::string name = "orbit-io"; // thread name prefix
 };
 
@@ -82,8 +93,8 @@ class Runtime {
   virtual bool on_loop_thread() const noexcept = 0;
   // Resumes `handle` on the loop thread soon. Thread-safe; wakes the loop.
   virtual void post(std::coroutine_handle<> handle) = 0;
-  // Runs `fn` on a worker thread, then posts `done` back to the loop.
-  virtual void run_on_worker(std::function<void()> fn, std::coroutine_handle<> done) = 0;
+  // Runs `fn` on a worker thread of that class, then posts `done` back to the loop.
+  virtual void run_on_worker(std::function<void()> fn, std::coroutine_handle<> done, WorkClass work) = 0;
   // Starts `task` detached on the loop. Thread-safe. The runtime keeps
   // running until it ends (the destructor waits for detached tasks).
   virtual void spawn(Task<void> task) = 0;
@@ -117,6 +128,16 @@ class Runtime {
   // result (exceptions from fn propagate to the awaiter).
   template <typename F>
   auto offload(F fn) {
+    return offload_as<WorkClass::Foreground>(std::move(fn));
+  }
+  // offload() onto the background workers (see WorkClass).
+  template <typename F>
+  auto offload_background(F fn) {
+    return offload_as<WorkClass::Background>(std::move(fn));
+  }
+
+  template <WorkClass kWork, typename F>
+  auto offload_as(F fn) {
     using R = std::invoke_result_t<F&>;
     struct Awaiter {
       Runtime* rt;
@@ -138,7 +159,7 @@ class Runtime {
                 failure = std::current_exception();
               }
             },
-            h);
+            h, kWork);
       }
       R await_resume() {
         if (failure) std::rethrow_exception(failure);

@@ -402,7 +402,7 @@ Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
   auto encode_list = [&] { return encode_free_list(state_, list_page, meta_.page_size, list_pages); };
   std::string list_run;
   if (options_.runtime != nullptr) {
-    list_run = co_await options_.runtime->offload(encode_list);
+    list_run = co_await options_.runtime->offload_background(encode_list);
   } else {
     list_run = encode_list();
   }

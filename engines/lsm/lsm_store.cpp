@@ -485,7 +485,7 @@ Task<Result<void>> LsmStore::flush_one(Immutable imm) {
     // Each step encodes up to write_buffer_bytes on a worker, then the loop
     // writes them. The memtable is immutable and `builder` is this frame's.
     while (status.ok() && (it.valid() || builder->should_flush())) {
-      status = co_await runtime().offload([&] {
+      status = co_await runtime().offload_background([&] {
         Status added;
         while (added.ok() && it.valid() && !builder->should_flush()) {
           if (newest.is_newest(extract_user_key(it.key()))) {
@@ -535,7 +535,7 @@ Task<Result<void>> LsmStore::flush_one(Immutable imm) {
   wake_waiters();
   // Nobody else holds the flushed memtable (else its last holder frees
   // it): free it on a worker, not on the loop.
-  if (imm.table.use_count() == 1) co_await runtime().offload([&] { imm.table.reset(); });
+  if (imm.table.use_count() == 1) co_await runtime().offload_background([&] { imm.table.reset(); });
   if (!cut) co_return cut;
   co_return Result<void>();
 }
@@ -696,7 +696,7 @@ Task<Result<void>> LsmStore::run_compaction(CompactionJob job) {
   bool stopped = false;
 
   auto finish_output = [&]() -> Task<Status> {
-    co_await runtime().offload([&] { builder->seal(); });
+    co_await runtime().offload_background([&] { builder->seal(); });
     insert_cached(fill);
     auto info = co_await builder->finish();
     if (!info) co_return std::move(info).error();
@@ -721,7 +721,7 @@ Task<Result<void>> LsmStore::run_compaction(CompactionJob job) {
     for (const auto& input : merge.inputs())
       while (status.ok() && input->needs_fill()) status = co_await input->fill();
     if (!status.ok()) break;
-    auto step = co_await runtime().offload([&] { return merge.step(builder.get()); });
+    auto step = co_await runtime().offload_background([&] { return merge.step(builder.get()); });
     insert_cached(fill);
     if (!step) {
       status = std::move(step).error();

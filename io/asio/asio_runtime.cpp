@@ -23,7 +23,9 @@ class AsioRuntime;
 
 struct Core {
   explicit Core(const RuntimeOptions& options)
-      : guard(asio::make_work_guard(context)), workers(options.worker_threads, options.name) {}
+      : guard(asio::make_work_guard(context)),
+        workers(options.worker_threads, options.name + "-w"),
+        background(options.background_threads, options.name + "-bg", kBackgroundNice) {}
 
   // Loop thread only.
   void maybe_finish() {
@@ -37,6 +39,7 @@ struct Core {
   std::atomic<long> live_tasks{0};
   std::atomic<long> worker_jobs{0};
   detail::WorkerPool workers;
+  detail::WorkerPool background;
 };
 
 class AsioRuntime final : public Runtime {
@@ -81,11 +84,11 @@ class AsioRuntime final : public Runtime {
     asio::post(core_->context, [handle] { handle.resume(); });
   }
 
-  void run_on_worker(std::function<void()> fn, std::coroutine_handle<> done) override {
+  void run_on_worker(std::function<void()> fn, std::coroutine_handle<> done, WorkClass work) override {
     Core* core = core_.get();
     // Counted so shutdown waits for the job to come back.
     core->worker_jobs.fetch_add(1);
-    core->workers.submit([core, fn = std::move(fn), done] {
+    (work == WorkClass::Background ? core->background : core->workers).submit([core, fn = std::move(fn), done] {
       fn();
       asio::post(core->context, [core, done] {
         core->worker_jobs.fetch_sub(1);

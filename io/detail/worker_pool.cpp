@@ -1,6 +1,9 @@
 #include "io/detail/worker_pool.hpp"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 namespace orbit::io::detail {
 
@@ -8,12 +11,17 @@ void set_thread_name(const std::string& name) {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 }
 
-WorkerPool::WorkerPool(unsigned threads, const std::string& name) {
+WorkerPool::WorkerPool(unsigned threads, const std::string& name, int nice_increment) {
   if (threads == 0) threads = 1;  // offload() must always make progress
   threads_.reserve(threads);
   for (unsigned i = 0; i < threads; ++i) {
-    threads_.emplace_back([this, name, i] {
-      set_thread_name(name + "-w" + std::to_string(i));
+    threads_.emplace_back([this, name, i, nice_increment] {
+      set_thread_name(name + std::to_string(i));
+      if (nice_increment != 0) {
+        // Linux keeps a nice value per thread: this one only.
+        const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+        (void)::setpriority(PRIO_PROCESS, tid, ::getpriority(PRIO_PROCESS, tid) + nice_increment);
+      }
       run();
     });
   }

@@ -1,4 +1,6 @@
 // WorkerPool: a few threads that run blocking or CPU-heavy jobs for a runtime.
+// `nice_increment` lowers their CPU priority (best effort: setpriority on
+// each thread; a failure leaves them at the creator's).
 //
 // submit() is thread-safe. The destructor finishes every queued job, then
 // joins the threads; it must not run on one of the pool's own threads.
@@ -16,7 +18,7 @@ namespace orbit::io::detail {
 
 class WorkerPool {
  public:
-  WorkerPool(unsigned threads, const std::string& name);
+  WorkerPool(unsigned threads, const std::string& name, int nice_increment = 0);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

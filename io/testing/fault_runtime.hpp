@@ -41,8 +41,8 @@ class FaultRuntime final : public Runtime {
   Net& net() noexcept override { return inner_->net(); }
   bool on_loop_thread() const noexcept override { return inner_->on_loop_thread(); }
   void post(std::coroutine_handle<> handle) override { inner_->post(handle); }
-  void run_on_worker(std::function<void()> fn, std::coroutine_handle<> done) override {
-    inner_->run_on_worker(std::move(fn), done);
+  void run_on_worker(std::function<void()> fn, std::coroutine_handle<> done, WorkClass work) override {
+    inner_->run_on_worker(std::move(fn), done, work);
   }
   void spawn(Task<void> task) override { inner_->spawn(std::move(task)); }
   Task<bool> sleep_for(std::chrono::nanoseconds duration, CancelToken* token = nullptr) override {

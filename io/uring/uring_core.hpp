@@ -51,7 +51,7 @@ class Core {
   void post(std::coroutine_handle<> handle);
   // Loop thread: queue `op` for submission (SQ full -> overflow list).
   void submit(Op* op);
-  void run_on_worker(std::function<void()> fn, std::coroutine_handle<> done);
+  void run_on_worker(std::function<void()> fn, std::coroutine_handle<> done, WorkClass work);
   void request_stop();
   std::atomic<long>& live_tasks() noexcept { return live_tasks_; }
   unsigned setup_flags() const noexcept { return setup_flags_; }
@@ -85,6 +85,7 @@ class Core {
   std::atomic<long> live_tasks_{0};
   std::atomic<long> worker_jobs_{0};
   detail::WorkerPool workers_;
+  detail::WorkerPool background_;
 };
 
 // Awaitable for one Op whose SQE(s) `fill` prepares. The Op is this object,

@@ -36,12 +36,16 @@ constexpr std::uint64_t kWakeTag = 1;  // user_data of the eventfd read (no Op i
 
 }  // namespace
 
-Core::Core(const RuntimeOptions& options) : options_(options), workers_(options.worker_threads, options.name) {}
+Core::Core(const RuntimeOptions& options)
+    : options_(options),
+      workers_(options.worker_threads, options.name + "-w"),
+      background_(options.background_threads, options.name + "-bg", kBackgroundNice) {}
 
 Core::~Core() {
   // First: a worker may still be inside a finished job's tail (post, wake),
   // which uses the eventfd and the posted queue.
   workers_.join();
+  background_.join();
   if (ring_ready_) io_uring_queue_exit(&ring_);
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
@@ -243,9 +247,9 @@ void Core::wake() {
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
 }
 
-void Core::run_on_worker(std::function<void()> fn, std::coroutine_handle<> done) {
+void Core::run_on_worker(std::function<void()> fn, std::coroutine_handle<> done, WorkClass work) {
   worker_jobs_.fetch_add(1);
-  workers_.submit([this, fn = std::move(fn), done] {
+  (work == WorkClass::Background ? background_ : workers_).submit([this, fn = std::move(fn), done] {
     fn();
     post(done);
     worker_jobs_.fetch_sub(1);  // after post: the loop sees the handle first
@@ -282,8 +286,8 @@ class UringRuntime final : public Runtime {
   Net& net() noexcept override { return net_; }
   bool on_loop_thread() const noexcept override { return core_->on_loop_thread(); }
   void post(std::coroutine_handle<> handle) override { core_->post(handle); }
-  void run_on_worker(std::function<void()> fn, std::coroutine_handle<> done) override {
-    core_->run_on_worker(std::move(fn), done);
+  void run_on_worker(std::function<void()> fn, std::coroutine_handle<> done, WorkClass work) override {
+    core_->run_on_worker(std::move(fn), done, work);
   }
 
   void spawn(Task<void> task) override {

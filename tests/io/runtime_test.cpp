@@ -1,5 +1,10 @@
 // Runtime behaviour, identical on both backends: task chains, timers,
 // cancellation, cross-thread wake-ups, worker offload, shutdown, probing.
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -190,6 +195,38 @@ Task<void> offload_checks(Runtime* rt) {
 
 // Goal: offload runs on a worker, resumes on the loop, carries values and exceptions.
 TEST_P(RuntimeSuite, OffloadRunsOnAWorkerAndResumesOnTheLoop) { rt->block_on(offload_checks(rt.get())); }
+
+// A thread's own nice value (Linux keeps one per thread).
+int own_nice() { return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid))); }
+
+Task<void> background_checks(Runtime* rt, int loop_nice) {
+  struct Seen {
+    std::thread::id id;
+    int nice;
+  };
+  auto seen = [] { return Seen{std::this_thread::get_id(), own_nice()}; };
+  const Seen foreground = co_await rt->offload(seen);
+  const Seen background = co_await rt->offload_background(seen);
+  EXPECT_TRUE(rt->on_loop_thread());
+  EXPECT_NE(background.id, std::this_thread::get_id());
+  EXPECT_NE(background.id, foreground.id) << "background work has its own threads";
+  EXPECT_EQ(foreground.nice, loop_nice);
+  EXPECT_EQ(background.nice, std::min(loop_nice + kBackgroundNice, 19));
+  bool thrown = false;
+  try {
+    co_await rt->offload_background([]() -> int { throw std::runtime_error("boom"); });
+  } catch (const std::runtime_error&) {
+    thrown = true;
+  }
+  EXPECT_TRUE(thrown);
+}
+
+// Goal: background work runs on its own threads, at a lower CPU priority
+// than the loop and the foreground workers, and returns like offload().
+TEST_P(RuntimeSuite, BackgroundOffloadRunsAtALowerPriority) {
+  const int loop_nice = rt->block_on([]() -> Task<int> { co_return own_nice(); }());
+  rt->block_on(background_checks(rt.get(), loop_nice));
+}
 
 Task<void> slow_task(Runtime* rt, std::atomic<bool>* finished) {
   co_await rt->sleep_for(50ms);
