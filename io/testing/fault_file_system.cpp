@@ -335,6 +335,9 @@ void FaultFileSystem::forget_unsynced() {
 
 Task<IoResult<std::unique_ptr<File>>> FaultFileSystem::open(std::string path, OpenOptions options) {
   auto& s = *shared_;
+  // Refused as tmpfs refuses it (not a fault point): faults work at byte
+  // granularity (a short write lands any prefix), O_DIRECT at pages.
+  if (options.direct) co_return Errno{EINVAL};
   if (Verdict e = s.check(FaultOp::Open, path)) co_return Errno{e.error};
   auto state = co_await s.track(path);  // before O_TRUNC can destroy the content
   auto file = co_await s.base.open(path, options);

@@ -25,7 +25,8 @@
 // Files that already exist when first opened are taken as durable as found;
 // directories made by create_dirs are durable at once. A rename is durable
 // after sync_dir of the target's directory. Files opened with append are
-// tracked at the offset they actually landed at.
+// tracked at the offset they actually landed at. An open asking for
+// O_DIRECT fails with EINVAL, as on tmpfs (short writes land byte prefixes).
 // Threading: like any FileSystem, its coroutines run on the owning runtime's
 // loop thread; the fault and counter methods may be called from the test
 // thread while no operation is in flight. crash() works on a snapshot, so

@@ -238,6 +238,26 @@ Task<Result<void>> Wal::recover() {
   auto synced = co_await file_->datasync();
   if (!synced)
     co_return io_error(synced.error(), where(path, end->end_offset) + ": fdatasync", synced.message());
+  // Appends with O_DIRECT rewrite the last partial page: keep its bytes.
+  // (The checks above read at any offset, so they used a buffered file.)
+  auto writer = co_await open_direct(path, rw);
+  if (!writer) co_return io_error(writer.error(), "wal open " + path, writer.message());
+  const bool direct = writer.value() != nullptr;
+  if (direct) {
+    tail_page_.resize(end->end_offset % kDirectAlign);
+    auto got = co_await file_->read_at(std::as_writable_bytes(std::span<char>(tail_page_.data(), tail_page_.size())),
+                                       end->end_offset - tail_page_.size());
+    if (!got || got.value() != tail_page_.size()) {
+      co_return make_error(ErrorCode::IOError, where(path, end->end_offset - tail_page_.size()) +
+                                                   ": read the last partial page: " +
+                                                   (got ? std::string("short read") : got.message()));
+    }
+    std::swap(file_, writer.value());
+    // Synced above; nothing is lost if closing the buffered descriptor fails.
+    if (auto closed = co_await writer.value()->close(); !closed)
+      note_background_error("wal close " + path + " (buffered, after recovery): " + closed.message());
+  }
+  direct_ = direct;
   write_offset_ = end->end_offset;
   // Kept zeros are overwritten in place; otherwise the file ends where the
   // log does, every append would grow it, and the log rolls early.
@@ -270,7 +290,15 @@ Task<Result<void>> Wal::create_segment(std::uint64_t number, std::uint64_t first
     rw.create = true;
     rw.exclusive = true;
   }
-  auto file = co_await fs.open(path, rw);
+  auto file = co_await open_direct(path, rw);
+  const bool direct = file && file.value() != nullptr;
+  if (file && !direct) {
+    // A refused O_DIRECT open may have created the file already (tmpfs
+    // before Linux 6.6 checks O_DIRECT after creating): not exclusive now.
+    io::OpenOptions plain = rw;
+    plain.exclusive = false;
+    file = co_await fs.open(path, plain);
+  }
   if (!file) co_return io_error(file.error(), "wal create " + path, file.message());
   if (!recycled && options_.preallocate) {
     auto allocated = co_await file.value()->allocate(0, options_.segment_size);
@@ -283,7 +311,13 @@ Task<Result<void>> Wal::create_segment(std::uint64_t number, std::uint64_t first
   }
   std::string header = encode_segment_header({number, first_lsn});
   iovec iov{header.data(), header.size()};
-  auto written = co_await file.value()->write_and_datasync(std::span<const iovec>(&iov, 1), 0);
+  std::string tail;
+  io::IoResult<void> written;
+  if (direct) {
+    written = co_await write_pages(*file.value(), tail, 0, header);  // O_DSYNC: durable on return
+  } else {
+    written = co_await file.value()->write_and_datasync(std::span<const iovec>(&iov, 1), 0);
+  }
   if (!written) {
     // A partly written header would read as a damaged segment at open. The
     // file never held records of this segment: remove it.
@@ -305,6 +339,8 @@ Task<Result<void>> Wal::create_segment(std::uint64_t number, std::uint64_t first
       note_background_error("wal close " + file_->path() + ": " + closed.message());
   }
   file_ = std::move(file.value());
+  direct_ = direct;
+  tail_page_ = std::move(tail);
   segments_.push_back({number, first_lsn});
   write_offset_ = kSegmentHeaderSize;
   overwrite_end_ = size ? size.value() : kSegmentHeaderSize;
@@ -372,6 +408,34 @@ Task<void> Wal::prepare_spare() {
   }
   spare_running_ = false;
   if (spare_waiter_) rt_.post(std::exchange(spare_waiter_, {}));
+}
+
+Task<io::IoResult<std::unique_ptr<io::File>>> Wal::open_direct(const std::string& path, io::OpenOptions options) {
+  if (!options_.direct_io || !options.dsync || options_.segment_size % kDirectAlign != 0)
+    co_return std::unique_ptr<io::File>();
+  options.direct = true;
+  auto file = co_await fs().open(path, options);
+  if (!file && file.error() == EINVAL) co_return std::unique_ptr<io::File>();  // no O_DIRECT here
+  co_return file;
+}
+
+Task<io::IoResult<void>> Wal::write_pages(io::File& file, std::string& tail, std::uint64_t offset,
+                                          std::string_view bytes) {
+  const std::size_t used = tail.size() + bytes.size();
+  const std::size_t length = (used + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
+  if (length > page_buffer_size_) {
+    page_buffer_.reset(static_cast<std::byte*>(std::aligned_alloc(kDirectAlign, length)));
+    page_buffer_size_ = page_buffer_ ? length : 0;
+    if (!page_buffer_) co_return io::Errno{ENOMEM};
+  }
+  char* out = reinterpret_cast<char*>(page_buffer_.get());
+  std::memcpy(out, tail.data(), tail.size());
+  std::memcpy(out + tail.size(), bytes.data(), bytes.size());
+  std::memset(out + used, 0, length - used);
+  iovec iov{out, length};
+  auto written = co_await file.writev_at(std::span<const iovec>(&iov, 1), offset - tail.size());
+  if (written) tail.assign(out + used - used % kDirectAlign, used % kDirectAlign);
+  co_return written;
 }
 
 bool Wal::roll_first(std::uint64_t bytes) const {
@@ -518,6 +582,8 @@ Task<void> Wal::commit(std::vector<Writer*>& batch) {
   io::IoResult<void> written;
   if (datasync) {
     written = co_await file_->write_and_datasync(buffers, write_offset_);
+  } else if (direct_) {
+    written = co_await write_pages(*file_, tail_page_, write_offset_, batch_buffer_);  // returns durable
   } else if (use_dsync()) {
     written = co_await file_->writev_at(buffers, write_offset_);  // returns durable: off the loop
   } else {

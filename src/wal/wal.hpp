@@ -27,6 +27,7 @@
 
 #include <chrono>
 #include <coroutine>
+#include <cstdlib>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -74,6 +75,15 @@ struct WalOptions {
   std::chrono::milliseconds sync_interval{10};  // Buffered only
   SyncMethod sync_method = SyncMethod::OpenDsync;
   bool preallocate = true;  // fallocate each new segment to segment_size
+  // With Durable + SyncMethod::OpenDsync, open segments O_DIRECT as well:
+  // a commit is then one write the kernel hands to the device from the
+  // submitting thread, no io-wq worker and no page cache (io_uring 4 KiB
+  // overwrite here: 0.9-0.95x of a pwrite + fdatasync's time, against
+  // 1.1-1.4x buffered O_DSYNC). Writes cover whole kDirectAlign pages: the
+  // last partial page is written again with each commit, zeros after the
+  // log's end. Buffered where the file system refuses O_DIRECT (tmpfs) or
+  // segment_size is not a multiple of kDirectAlign.
+  bool direct_io = true;
   // Keep up to this many segments freed by truncate_before() and reuse them
   // as new segments (rename + overwrite: fdatasync then has no file-size or
   // extent metadata to flush). 0 deletes them.
@@ -152,6 +162,7 @@ using ReplayCallback = std::function<Result<void>(std::uint64_t lsn, std::string
 class Wal {
  public:
   static constexpr std::uint64_t kSpareChunkBytes = std::uint64_t{1} << 20;
+  static constexpr std::size_t kDirectAlign = 4096;
 
   // Opens (creating if needed) the log in options.dir. Finds the end of the
   // log: verifies every segment header and every record of the last segment,
@@ -196,6 +207,8 @@ class Wal {
   std::uint64_t durable_lsn() const noexcept { return durable_lsn_; }
   // REQUIRES: the runtime's loop thread (background work updates it there).
   WalStats stats() const noexcept { return stats_; }
+  // The current segment is written with O_DIRECT (WalOptions::direct_io).
+  bool direct_io() const noexcept { return direct_; }
   // What open() found at the end of the log (tail_* fields).
   const ReplayStats& recovery_stats() const noexcept { return open_stats_; }
   const WalOptions& options() const noexcept { return options_; }
@@ -239,6 +252,13 @@ class Wal {
   void note_background_error(std::string what);
   Result<void> check_open() const;
   std::string path_of(std::uint64_t number) const;
+  // Opens a segment for writing with O_DIRECT when the options allow it
+  // and the file system takes it; null when it does not (EINVAL).
+  Task<io::IoResult<std::unique_ptr<io::File>>> open_direct(const std::string& path, io::OpenOptions options);
+  // Direct writes: `bytes` at logical `offset` of `file`, written as whole
+  // pages starting with `tail` (the file's bytes from the page boundary to
+  // `offset`), zeros after. On success `tail` is the new last partial page.
+  Task<io::IoResult<void>> write_pages(io::File& file, std::string& tail, std::uint64_t offset, std::string_view bytes);
   bool use_dsync() const noexcept {
     return options_.sync_method == SyncMethod::OpenDsync && options_.durability == Durability::Durable;
   }
@@ -267,6 +287,13 @@ class Wal {
   std::uint32_t active_replays_ = 0;
 
   std::string batch_buffer_;
+  bool direct_ = false;    // file_ is open O_DIRECT (write_pages)
+  std::string tail_page_;  // direct_: file_'s bytes from the last page boundary to write_offset_
+  struct FreeAligned {
+    void operator()(std::byte* p) const noexcept { std::free(p); }
+  };
+  std::unique_ptr<std::byte[], FreeAligned> page_buffer_;  // kDirectAlign-aligned
+  std::size_t page_buffer_size_ = 0;
   WalStats stats_;
   ReplayStats open_stats_;  // tail cut by open(), reported by replay()
   bool open_stats_reported_ = false;

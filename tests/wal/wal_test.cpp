@@ -3,9 +3,11 @@
 // and truncation — on both I/O backends.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
+#include "io/testing/fault_file_system.hpp"
 #include "src/wal/format.hpp"
 #include "tests/wal/wal_test_support.hpp"
 
@@ -291,6 +293,7 @@ TEST_P(WalBasicTest, GrowingSegmentRollsEarlyOntoAPreparedSpare) {
     WalOptions o = options();
     o.durability = mode.durability;
     o.sync_method = mode.sync_method;
+    o.direct_io = false;  // buffered: the file ends where the log does (direct writes end at a page)
     WalOptions plain = o;
     plain.prepare_spare = false;
     auto wal = must_open(plain);
@@ -334,6 +337,88 @@ TEST_P(WalBasicTest, GrowingSegmentRollsEarlyOntoAPreparedSpare) {
   }
 }
 
+// With O_DIRECT (the default where the file system takes it) every commit
+// writes whole pages: the last partial page again, zeros after the log's
+// end. Records of every size, single and batched, replay in order across
+// reopens, which read the partial page back before appending to it.
+TEST_P(WalBasicTest, DirectWritesRewriteTheLastPageAndReplayAcrossReopens) {
+  WalOptions o = options();
+  o.prepare_spare = false;
+  auto wal = must_open(o);
+  ASSERT_TRUE(wal);
+  if (!wal->direct_io()) GTEST_SKIP() << dir << " refuses O_DIRECT";
+  const std::size_t sizes[] = {10, 100, 3000, 5000, 4096, 1, 9000, 4050};
+  std::vector<std::string> expected;
+  auto append_some = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      const std::uint64_t lsn = expected.size() + 1;
+      expected.push_back(payload_for(lsn, sizes[lsn % std::size(sizes)]));
+      auto r = run(wal->append(expected.back()));
+      ASSERT_TRUE(r.ok()) << r.error().to_string();
+      ASSERT_EQ(r->lsn, lsn);
+    }
+  };
+  append_some(20);
+  ASSERT_EQ(std::filesystem::file_size(segment_path(1)) % Wal::kDirectAlign, 0u) << "whole pages only";
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(run(wal->close()).ok());
+    wal = must_open(o);
+    ASSERT_TRUE(wal);
+    EXPECT_TRUE(wal->direct_io());
+    append_some(7 + round);
+    std::vector<std::string> batch;
+    for (int i = 0; i < 5; ++i) batch.push_back(payload_for(1000 + i, 700));
+    auto results = append_concurrently(*wal, batch);
+    for (auto& r : results) ASSERT_TRUE(r.ok()) << r.error().to_string();
+    std::vector<std::pair<std::uint64_t, std::string>> in_order;
+    for (std::size_t i = 0; i < batch.size(); ++i) in_order.emplace_back(results[i]->lsn, batch[i]);
+    std::sort(in_order.begin(), in_order.end());
+    for (auto& [lsn, payload] : in_order) {
+      ASSERT_EQ(lsn, expected.size() + 1);
+      expected.push_back(payload);
+    }
+  }
+  ASSERT_TRUE(run(wal->close()).ok());
+  wal = must_open(o);
+  ASSERT_TRUE(wal);
+  auto got = replay(*wal, 1);
+  ASSERT_TRUE(got.ok()) << got.error().to_string();
+  ASSERT_EQ(got->records.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(got->records[i].first, i + 1);
+    EXPECT_EQ(got->records[i].second, expected[i]) << "lsn " << i + 1;
+  }
+  ASSERT_TRUE(run(wal->close()).ok());
+}
+
+// Where the file system refuses O_DIRECT (EINVAL: FaultFileSystem does,
+// as tmpfs did before Linux 6.6), or direct_io is off, segments are written
+// buffered, with the same records.
+TEST_P(WalBasicTest, DirectIoFallsBackToBufferedWhereRefused) {
+  io::testing::FaultFileSystem refusing(rt->fs());
+  for (bool refused : {false, true}) {
+    SCOPED_TRACE(refused ? "O_DIRECT refused" : "direct_io off");
+    std::filesystem::remove_all(dir);
+    WalOptions o = options();
+    o.direct_io = refused;
+    if (refused) o.file_system = &refusing;
+    o.prepare_spare = false;  // a Wal over FaultFileSystem is closed before it goes
+    auto wal = must_open(o);
+    ASSERT_TRUE(wal);
+    EXPECT_FALSE(wal->direct_io());
+    for (int i = 1; i <= 10; ++i) ASSERT_TRUE(run(wal->append(payload_for(i, 3000))).ok());
+    ASSERT_TRUE(run(wal->close()).ok());
+    EXPECT_NE(std::filesystem::file_size(segment_path(1)) % Wal::kDirectAlign, 0u) << "ends at the last record";
+    wal = must_open(o);
+    ASSERT_TRUE(wal);
+    auto got = replay(*wal, 1);
+    ASSERT_TRUE(got.ok()) << got.error().to_string();
+    ASSERT_EQ(got->records.size(), 10u);
+    EXPECT_EQ(got->records.back().second, payload_for(10, 3000));
+    ASSERT_TRUE(run(wal->close()).ok());
+  }
+}
+
 // A new log's first segment is a plain growing file too: once the spare
 // prepared at open is ready, the next append moves onto it. Durability::None
 // never waits for fdatasync, so it stays put.
@@ -343,6 +428,7 @@ TEST_P(WalBasicTest, NewLogRollsEarlyExceptWithoutSyncs) {
     std::filesystem::remove_all(dir);
     WalOptions o = options();
     o.durability = durability;
+    o.direct_io = false;  // buffered: each append grows the file (direct writes fill the first page)
     auto wal = must_open(o);
     ASSERT_TRUE(wal);
     ASSERT_TRUE(wait_for_created(*wal, 2));  // segment 1 and the spare
