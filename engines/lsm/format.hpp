@@ -41,6 +41,30 @@ void append_internal_key(std::string& out, std::string_view user_key, SequenceNu
                          ValueType type);
 std::string make_internal_key(std::string_view user_key, SequenceNumber sequence, ValueType type);
 
+// The internal key a point lookup seeks, (user_key, snapshot,
+// kValueTypeForSeek), on the stack when it fits: a hot read allocates
+// nothing. Views its own storage: not copyable.
+class SeekKey {
+ public:
+  SeekKey(std::string_view user_key, SequenceNumber snapshot) {
+    if (user_key.size() + kInternalKeyTagSize <= sizeof stack_) {
+      encode_internal_key(stack_, user_key, snapshot, kValueTypeForSeek);
+      view_ = std::string_view(stack_, user_key.size() + kInternalKeyTagSize);
+    } else {
+      heap_ = make_internal_key(user_key, snapshot, kValueTypeForSeek);
+      view_ = heap_;
+    }
+  }
+  SeekKey(const SeekKey&) = delete;
+  SeekKey& operator=(const SeekKey&) = delete;
+  std::string_view view() const noexcept { return view_; }
+
+ private:
+  char stack_[128];
+  std::string heap_;
+  std::string_view view_;
+};
+
 struct ParsedInternalKey {
   std::string_view user_key;
   SequenceNumber sequence = 0;

@@ -61,16 +61,15 @@ bool resolve(const LookupResult& r, std::optional<std::string>& out) {
 }
 
 // Point lookup over the SSTables of `version`, newest first, without I/O:
-// true (`out` set) when every table asked answered from memory (filter,
-// cached blocks), false when one needs a read.
-bool lookup_tables_now(const Version& version, std::string_view key, SequenceNumber snapshot,
-                       std::optional<std::string>& out) {
-  out.reset();
+// true (the answer in `r`; NotFound when no table has the key) when every
+// table asked answered from memory (filter, cached blocks), false when one
+// needs a read. `r` is the caller's, reused: a hot read allocates nothing.
+bool lookup_tables_now(const Version& version, std::string_view key, SequenceNumber snapshot, LookupResult& r) {
+  r.state = LookupState::NotFound;
   CandidateTables candidates(version, key);
-  LookupResult r;
   while (Table* table = candidates.next()) {
     if (!table->reader->get_without_io(key, snapshot, r)) return false;
-    if (resolve(r, out)) return true;
+    if (r.state != LookupState::NotFound) return true;
   }
   return true;
 }
@@ -370,9 +369,9 @@ kv::ValueNow LsmStore::read_latest_now(std::string_view key) {
     case LookupState::Deleted: return {kv::ValueNow::State::Absent, {}};
     case LookupState::NotFound: break;
   }
-  if (!lookup_tables_now(*version_, key, kMaxSequenceNumber, table_value_)) return {};
-  if (!table_value_) return {kv::ValueNow::State::Absent, {}};
-  return {kv::ValueNow::State::Found, *table_value_};
+  if (!lookup_tables_now(*version_, key, kMaxSequenceNumber, table_lookup_)) return {};
+  if (table_lookup_.state != LookupState::Found) return {kv::ValueNow::State::Absent, {}};
+  return {kv::ValueNow::State::Found, table_lookup_.value};
 }
 
 Task<Result<std::optional<std::string>>> LsmStore::read_latest(std::string key) {

@@ -229,7 +229,7 @@ class LsmStore final : public kv::KvStore {
   VersionPtr version_;
   // Holds the value read_latest_now() found in an SSTable until the caller
   // has read it (ValueNow points at engine-owned bytes).
-  std::optional<std::string> table_value_;
+  LookupResult table_lookup_;
   std::unique_ptr<BlockCache> cache_;
   std::uint64_t next_file_number_ = 1;
   std::uint64_t flushed_lsn_ = 0;

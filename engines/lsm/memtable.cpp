@@ -62,19 +62,9 @@ Memtable::Found Memtable::find(std::string_view user_key, SequenceNumber snapsho
   ParsedInternalKey parsed;
   if (!parse_internal_key(it->first, parsed)) return result;
   if (parsed.sequence > snapshot) {
-    // An older snapshot: seek (user_key, snapshot), on the stack when it
-    // fits.
-    char stack[128];
-    std::string heap;
-    std::string_view seek_key;
-    if (user_key.size() + kInternalKeyTagSize <= sizeof stack) {
-      encode_internal_key(stack, user_key, snapshot, kValueTypeForSeek);
-      seek_key = std::string_view(stack, user_key.size() + kInternalKeyTagSize);
-    } else {
-      heap = make_internal_key(user_key, snapshot, kValueTypeForSeek);
-      seek_key = heap;
-    }
-    it = map_.lower_bound(seek_key);
+    // An older snapshot: seek (user_key, snapshot).
+    const SeekKey seek_key(user_key, snapshot);
+    it = map_.lower_bound(seek_key.view());
     if (it == map_.end() || !parse_internal_key(it->first, parsed) || parsed.user_key != user_key) return result;
   }
   result.sequence = parsed.sequence;

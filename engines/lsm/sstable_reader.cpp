@@ -113,13 +113,15 @@ Status SstableReader::lookup_in_block(const std::shared_ptr<const Block>& block,
 }
 
 bool SstableReader::get_without_io(std::string_view user_key, SequenceNumber snapshot, LookupResult& out) {
-  out = LookupResult{};
+  out.state = LookupState::NotFound;  // out.value keeps its buffer for the next Found
+  out.sequence = 0;
   if (!filter_.empty() && !bloom_may_contain(filter_, user_key)) {
     ++filter_negatives_;
     return true;
   }
   if (cache_ == nullptr) return false;
-  std::string target = make_internal_key(user_key, snapshot, kValueTypeForSeek);
+  const SeekKey seek(user_key, snapshot);
+  const std::string_view target = seek.view();
   Block::Iterator index(index_);
   index.seek(target);
   if (!index.valid()) return index.status().ok();  // every key < target: NotFound
