@@ -37,6 +37,7 @@
 namespace orbit::io {
 
 enum class BackendKind : std::uint8_t { IoUring, Asio };
+enum class BackendChoice : std::uint8_t { Auto, IoUring, Asio };
 
 // Which workers run an offloaded call. Background work (an LSM flush or
 // compaction step, a COW checkpoint's encoding, freeing a flushed memtable)
@@ -47,7 +48,6 @@ enum class BackendKind : std::uint8_t { IoUring, Asio };
 // file calls of the Asio backend) keep the loop's priority.
 enum class WorkClass : std::uint8_t { Foreground, Background };
 inline constexpr int kBackgroundNice = 10;
-enum class BackendChoice : std::uint8_t { Auto, IoUring, Asio };
 
 struct RuntimeOptions {
   BackendChoice backend = BackendChoice::Auto;

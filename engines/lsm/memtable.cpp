@@ -3,7 +3,6 @@
 #include <cassert>
 #include <cstring>
 
-
 namespace orbit::lsm {
 
 Memtable::Memtable(std::size_t expected_keys) {
@@ -35,10 +34,9 @@ void Memtable::add(SequenceNumber sequence, ValueType type, std::string_view use
   [[maybe_unused]] const bool parsed = parse_internal_key(newest->second->first, current);
   assert(parsed);
   if (sequence > current.sequence) {
-    const std::size_t before = map_.size();
+    [[maybe_unused]] const std::size_t before = map_.size();
     newest->second = map_.emplace_hint(newest->second, key, stored);
     assert(map_.size() == before + 1);
-    (void)before;
   } else {
     [[maybe_unused]] auto [it, inserted] = map_.emplace(key, stored);
     assert(inserted);
