@@ -150,7 +150,8 @@ Task<Result<LookupResult>> SstableReader::get(std::string user_key, SequenceNumb
     ++filter_negatives_;
     co_return result;
   }
-  std::string target = make_internal_key(user_key, snapshot, kValueTypeForSeek);
+  const SeekKey seek(user_key, snapshot);  // in the frame: the view stays valid across reads
+  const std::string_view target = seek.view();
   Block::Iterator index(index_);
   index.seek(target);
   if (!index.valid()) {

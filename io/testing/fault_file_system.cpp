@@ -185,12 +185,7 @@ class FaultFile final : public File {
   Task<IoResult<void>> writev_at(std::span<const iovec> buffers, std::uint64_t offset) override {
     if (Verdict e = shared_->check(FaultOp::Write, path())) co_return co_await failed_write(e, buffers, offset);
     auto written = co_await base_->writev_at(buffers, offset);
-    if (written) {
-      record(flatten(buffers), offset);
-      // O_DSYNC: the write returned durable. (This model makes the file's
-      // earlier writes durable with it, as an fdatasync would.)
-      if (dsync_) commit(*state_);
-    }
+    if (written) returned(buffers, offset);
     co_return written;
   }
 
@@ -202,10 +197,7 @@ class FaultFile final : public File {
       return Errno{e.error};
     }
     auto written = base_->writev_now(buffers, offset);
-    if (written) {
-      record(flatten(buffers), offset);
-      if (dsync_) commit(*state_);
-    }
+    if (written) returned(buffers, offset);
     return written;
   }
 
@@ -250,6 +242,14 @@ class FaultFile final : public File {
   }
 
  private:
+  // A write that returned: unsynced, or with O_DSYNC durable already (this
+  // model makes the file's earlier writes durable with it, as an fdatasync
+  // would).
+  void returned(std::span<const iovec> buffers, std::uint64_t offset) {
+    record(flatten(buffers), offset);
+    if (dsync_) commit(*state_);
+  }
+
   // A write check() failed: nothing reaches the file, or (short write) a
   // seeded prefix of 1..size-1 bytes does, unsynced. The buffers of that
   // prefix (none: nothing lands).

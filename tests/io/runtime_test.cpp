@@ -176,6 +176,18 @@ TEST_P(RuntimeSuite, SpawnFromManyThreads) {
   EXPECT_EQ(counter.load(), 8000);
 }
 
+// An exception thrown on a worker of that class reaches the awaiter on the loop.
+template <WorkClass kWork>
+Task<void> expect_exception_crosses(Runtime* rt) {
+  bool thrown = false;
+  try {
+    co_await rt->offload_as<kWork>([]() -> int { throw std::runtime_error("boom"); });
+  } catch (const std::runtime_error&) {
+    thrown = true;
+  }
+  EXPECT_TRUE(thrown);
+}
+
 Task<void> offload_checks(Runtime* rt) {
   auto loop_id = std::this_thread::get_id();
   auto worker_id = co_await rt->offload([] { return std::this_thread::get_id(); });
@@ -184,13 +196,7 @@ Task<void> offload_checks(Runtime* rt) {
   EXPECT_EQ(std::this_thread::get_id(), loop_id);
   int value = co_await rt->offload([] { return 41 + 1; });
   EXPECT_EQ(value, 42);
-  bool thrown = false;
-  try {
-    co_await rt->offload([]() -> int { throw std::runtime_error("boom"); });
-  } catch (const std::runtime_error&) {
-    thrown = true;
-  }
-  EXPECT_TRUE(thrown);
+  co_await expect_exception_crosses<WorkClass::Foreground>(rt);
 }
 
 // Goal: offload runs on a worker, resumes on the loop, carries values and exceptions.
@@ -212,13 +218,7 @@ Task<void> background_checks(Runtime* rt, int loop_nice) {
   EXPECT_NE(background.id, foreground.id) << "background work has its own threads";
   EXPECT_EQ(foreground.nice, loop_nice);
   EXPECT_EQ(background.nice, std::min(loop_nice + kBackgroundNice, 19));
-  bool thrown = false;
-  try {
-    co_await rt->offload_background([]() -> int { throw std::runtime_error("boom"); });
-  } catch (const std::runtime_error&) {
-    thrown = true;
-  }
-  EXPECT_TRUE(thrown);
+  co_await expect_exception_crosses<WorkClass::Background>(rt);
 }
 
 // Goal: background work runs on its own threads, at a lower CPU priority
