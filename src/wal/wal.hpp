@@ -81,8 +81,9 @@ struct WalOptions {
   // overwrite here: 0.9-0.95x of a pwrite + fdatasync's time, against
   // 1.1-1.4x buffered O_DSYNC). Writes cover whole kDirectAlign pages: the
   // last partial page is written again with each commit, zeros after the
-  // log's end. Buffered where the file system refuses O_DIRECT (tmpfs) or
-  // segment_size is not a multiple of kDirectAlign.
+  // log's end. Buffered where the file system refuses O_DIRECT (EINVAL:
+  // tmpfs before Linux 6.6, FaultFileSystem) or segment_size is not a
+  // multiple of kDirectAlign.
   bool direct_io = true;
   // Keep up to this many segments freed by truncate_before() and reuse them
   // as new segments (rename + overwrite: fdatasync then has no file-size or
