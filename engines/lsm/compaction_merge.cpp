@@ -99,11 +99,24 @@ bool CompactionMerge::keep(const ParsedInternalKey& entry) {
     ++versions_dropped_;  // shadowed by the newer version just taken
     return false;
   }
-  if (entry.type == ValueType::Delete && !deeper_levels_may_hold(entry.user_key)) {
+  const bool bottom = !deeper_levels_may_hold(entry.user_key);
+  if (entry.type == ValueType::Delete && bottom) {
     ++tombstones_dropped_;  // nothing below to hide
     return false;
   }
+  // The only version left of a key nothing below holds: its sequence orders
+  // it against nothing any more (every other version, above, is newer; views
+  // older than it read the files they pinned), so it is written as 0, which
+  // compresses (RocksDB does the same at its bottommost level).
+  zero_sequence_ = bottom && entry.sequence != 0;
   return true;
+}
+
+std::string_view CompactionMerge::output_key(std::string_view key) {
+  if (!zero_sequence_) return key;
+  zeroed_key_.clear();
+  append_internal_key(zeroed_key_, extract_user_key(key), 0, ValueType::Put);
+  return zeroed_key_;
 }
 
 Result<CompactionMerge::Stop> CompactionMerge::step(SstableBuilder* output) {
@@ -124,7 +137,7 @@ Result<CompactionMerge::Stop> CompactionMerge::step(SstableBuilder* output) {
         return Stop::NeedOutput;
       }
       kept_ = nullptr;
-      Status added = output->add(input->key(), input->value());
+      Status added = output->add(output_key(input->key()), input->value());
       if (!added.ok()) return std::move(added).error();
     }
     Status moved = input->next();

@@ -77,7 +77,8 @@ class CompactionInput {
 // CompactionMerge: merges the inputs (given newest first; equal internal
 // keys come from the earlier input) into the entries of the output: only
 // the newest version of each user key, and no tombstone that no level below
-// the output could hold a version of the key under.
+// the output could hold a version of the key under. A key that no level
+// below the output may hold goes out with sequence 0 (FORMAT.md).
 //
 // step() adds entries to the current output without suspending until the
 // loop has to act, and says why (Stop). Before each step the caller fills
@@ -111,12 +112,16 @@ class CompactionMerge {
   // Whether the entry goes to the output (counts what it drops).
   bool keep(const ParsedInternalKey& entry);
   bool deeper_levels_may_hold(std::string_view user_key) const;
+  // `key` as the output stores it: sequence 0 when keep() said so.
+  std::string_view output_key(std::string_view key);
 
   std::vector<std::unique_ptr<CompactionInput>> inputs_;
   VersionPtr base_;
   std::size_t output_level_;
   std::uint64_t target_file_bytes_;
   CompactionInput* kept_ = nullptr;  // an entry kept while waiting for an output
+  bool zero_sequence_ = false;       // the entry kept last goes out with sequence 0
+  std::string zeroed_key_;
   NewestVersions newest_;
   std::uint64_t versions_dropped_ = 0;
   std::uint64_t tombstones_dropped_ = 0;

@@ -1,7 +1,8 @@
 // Goal: a compaction's input, read in runs of blocks of any size, yields
 // exactly the entries of its files in order, and a damaged block is
 // Corruption naming the file; the merge of inputs keeps only the newest
-// version of each user key, and drops a tombstone nothing below could hide.
+// version of each user key, drops a tombstone nothing below could hide, and
+// writes sequence 0 for a key nothing below could hold.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -16,6 +17,8 @@
 
 namespace orbit::lsm {
 namespace {
+
+std::string key_of(int i) { return "lease/actor-" + std::to_string(1000 + i); }
 
 class CompactionMergeTest : public test_support::RuntimeTest {
  protected:
@@ -42,6 +45,64 @@ class CompactionMergeTest : public test_support::RuntimeTest {
     return out;
   }
 
+  // Versions of keys 0..99, newest input first: "old" for every key, "new"
+  // for the even ones, a tombstone for those ending in 5.
+  std::vector<std::unique_ptr<CompactionInput>> versions_of_100_keys() {
+    Memtable newer, older;
+    for (int i = 0; i < 100; ++i) {
+      older.add(static_cast<SequenceNumber>(i + 1), ValueType::Put, key_of(i), "old");
+      if (i % 2 == 0) newer.add(static_cast<SequenceNumber>(1000 + i), ValueType::Put, key_of(i), "new");
+      if (i % 10 == 5) newer.add(static_cast<SequenceNumber>(1000 + i), ValueType::Delete, key_of(i), "");
+    }
+    std::vector<std::unique_ptr<CompactionInput>> inputs;
+    inputs.push_back(std::make_unique<CompactionInput>(std::vector<TablePtr>{write_table(newer, "n.sst")}, 512));
+    inputs.push_back(std::make_unique<CompactionInput>(std::vector<TablePtr>{write_table(older, "o.sst")}, 512));
+    return inputs;
+  }
+
+  // Runs `merge` to the end into one output file `name` and opens it (null
+  // after a failed expectation).
+  std::unique_ptr<SstableReader> merge_into(CompactionMerge& merge, const std::string& name) {
+    std::unique_ptr<SstableBuilder> builder;
+    while (true) {
+      for (const auto& input : merge.inputs())
+        while (input->needs_fill())
+          if (Status filled = run(input->fill()); !filled.ok()) {
+            ADD_FAILURE() << filled.error().to_string();
+            return nullptr;
+          }
+      auto step = merge.step(builder.get());
+      if (!step.ok()) {
+        ADD_FAILURE() << step.error().to_string();
+        return nullptr;
+      }
+      if (step.value() == CompactionMerge::Stop::Done) break;
+      if (step.value() == CompactionMerge::Stop::NeedOutput) {
+        auto created = run(SstableBuilder::create(rt->fs(), root + "/" + name, SstableOptions{}));
+        if (!created.ok()) {
+          ADD_FAILURE() << created.error().to_string();
+          return nullptr;
+        }
+        builder = std::move(created).value();
+      }
+    }
+    if (builder == nullptr) {
+      ADD_FAILURE() << "the merge kept nothing";
+      return nullptr;
+    }
+    auto info = run(builder->finish());
+    if (!info.ok()) {
+      ADD_FAILURE() << info.error().to_string();
+      return nullptr;
+    }
+    auto reader = run(SstableReader::open(rt->fs(), root + "/" + name));
+    if (!reader.ok()) {
+      ADD_FAILURE() << reader.error().to_string();
+      return nullptr;
+    }
+    return std::move(reader).value();
+  }
+
   // Every entry of `input`, filling it whenever it asks; the first error.
   Status drain(CompactionInput& input, std::vector<std::pair<std::string, std::string>>& out) {
     while (true) {
@@ -56,8 +117,6 @@ class CompactionMergeTest : public test_support::RuntimeTest {
     }
   }
 };
-
-std::string key_of(int i) { return "lease/actor-" + std::to_string(1000 + i); }
 
 TEST_P(CompactionMergeTest, InputYieldsEveryEntryInOrderForAnyRunSize) {
   Memtable first, second;  // one level: keys of `first` all below `second`'s
@@ -95,50 +154,47 @@ TEST_P(CompactionMergeTest, DamagedBlockIsCorruptionNamingTheFile) {
 }
 
 TEST_P(CompactionMergeTest, MergeKeepsNewestVersionAndDropsUselessTombstones) {
-  Memtable newer, older;
-  for (int i = 0; i < 100; ++i) {
-    older.add(static_cast<SequenceNumber>(i + 1), ValueType::Put, key_of(i), "old");
-    if (i % 2 == 0) newer.add(static_cast<SequenceNumber>(1000 + i), ValueType::Put, key_of(i), "new");
-    if (i % 10 == 5) newer.add(static_cast<SequenceNumber>(1000 + i), ValueType::Delete, key_of(i), "");
-  }
-  std::vector<std::unique_ptr<CompactionInput>> inputs;
-  inputs.push_back(std::make_unique<CompactionInput>(std::vector<TablePtr>{write_table(newer, "n.sst")}, 512));
-  inputs.push_back(std::make_unique<CompactionInput>(std::vector<TablePtr>{write_table(older, "o.sst")}, 512));
   auto base = std::make_shared<Version>();
   base->levels.resize(3);  // nothing below the output level
-  CompactionMerge merge(std::move(inputs), base, 1, std::uint64_t{1} << 30);
-
-  Memtable output;  // what the merge hands the builder, read back
-  std::unique_ptr<SstableBuilder> builder;
-  while (true) {
-    for (const auto& input : merge.inputs())
-      while (input->needs_fill()) ASSERT_TRUE(run(input->fill()).ok());
-    auto step = merge.step(builder.get());
-    ASSERT_TRUE(step.ok()) << step.error().to_string();
-    if (step.value() == CompactionMerge::Stop::Done) break;
-    if (step.value() == CompactionMerge::Stop::NeedOutput) {
-      auto created = run(SstableBuilder::create(rt->fs(), root + "/out.sst", SstableOptions{}));
-      ASSERT_TRUE(created.ok());
-      builder = std::move(created).value();
-    }
-  }
-  ASSERT_NE(builder, nullptr);
-  auto info = run(builder->finish());
-  ASSERT_TRUE(info.ok()) << info.error().to_string();
-  EXPECT_EQ(info->entry_count, 90u);  // 100 keys, 10 deleted
+  CompactionMerge merge(versions_of_100_keys(), base, 1, std::uint64_t{1} << 30);
+  auto reader = merge_into(merge, "out.sst");
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(reader->entry_count(), 90u);  // 100 keys, 10 deleted
   EXPECT_EQ(merge.tombstones_dropped(), 10u);
   EXPECT_EQ(merge.versions_dropped(), 60u);  // 50 "old" under "new", 10 under tombstones
-
-  auto reader = run(SstableReader::open(rt->fs(), root + "/out.sst"));
-  ASSERT_TRUE(reader.ok());
   for (int i = 0; i < 100; ++i) {
-    auto got = run(reader.value()->get(key_of(i)));
+    auto got = run(reader->get(key_of(i)));
     ASSERT_TRUE(got.ok());
     if (i % 10 == 5) {
       EXPECT_EQ(got->state, LookupState::NotFound) << key_of(i);
     } else {
       EXPECT_EQ(got->value, i % 2 == 0 ? "new" : "old") << key_of(i);
+      EXPECT_EQ(got->sequence, 0u) << key_of(i) << ": the only version left needs no sequence";
     }
+  }
+}
+
+TEST_P(CompactionMergeTest, KeysALevelBelowMayHoldKeepTheirSequenceAndTombstones) {
+  auto base = std::make_shared<Version>();
+  base->levels.resize(3);
+  auto below = std::make_shared<Table>();  // level 2 may hold keys 0..49
+  below->smallest_user = key_of(0);
+  below->largest_user = key_of(49);
+  base->levels[2].push_back(below);
+  CompactionMerge merge(versions_of_100_keys(), base, 1, std::uint64_t{1} << 30);
+  auto reader = merge_into(merge, "out.sst");
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(merge.tombstones_dropped(), 5u);  // keys 55..95 only
+  for (int i = 0; i < 100; ++i) {
+    auto got = run(reader->get(key_of(i)));
+    ASSERT_TRUE(got.ok());
+    if (i % 10 == 5) {
+      EXPECT_EQ(got->state, i < 50 ? LookupState::Deleted : LookupState::NotFound) << key_of(i);
+      continue;
+    }
+    EXPECT_EQ(got->state, LookupState::Found) << key_of(i);
+    const SequenceNumber written = i % 2 == 0 ? 1000 + i : i + 1;
+    EXPECT_EQ(got->sequence, i < 50 ? written : 0u) << key_of(i);
   }
 }
 
