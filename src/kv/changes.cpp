@@ -7,7 +7,13 @@
 namespace orbit::kv {
 namespace {
 
-constexpr std::uint8_t kEntryFormat = 1;
+// Entry formats (FORMAT.md). 1: deltas, count, and a kind byte per change;
+// still read, no longer written. 2 and 3: the change kind in the low bit
+// of the key length; 3 carries the live-set delta, 2 leaves it out as zero
+// (every renewal). A renewal's entry is 6 bytes shorter than in format 1.
+constexpr std::uint8_t kFormatCounted = 1;
+constexpr std::uint8_t kFormatCompact = 2;
+constexpr std::uint8_t kFormatCompactWithDelta = 3;
 constexpr std::uint8_t kPut = 1;
 constexpr std::uint8_t kErase = 2;
 // Keys are bounded by the lease limits (255-byte names, escaped); values by
@@ -83,14 +89,19 @@ std::optional<StoredLease> add_op_changes(const BatchOp& op, const std::optional
 }
 
 void encode_log_entry(const LogEntry& entry, std::string& out) {
-  out.push_back(static_cast<char>(kEntryFormat));
-  coding::put_varint64(out, zigzag(entry.delta.keys));
-  coding::put_varint64(out, zigzag(entry.delta.key_bytes));
-  coding::put_varint64(out, zigzag(entry.delta.value_bytes));
+  const LiveDelta& d = entry.delta;
+  if (d.keys == 0 && d.key_bytes == 0 && d.value_bytes == 0) {
+    out.push_back(static_cast<char>(kFormatCompact));
+  } else {
+    out.push_back(static_cast<char>(kFormatCompactWithDelta));
+    coding::put_varint64(out, zigzag(d.keys));
+    coding::put_varint64(out, zigzag(d.key_bytes));
+    coding::put_varint64(out, zigzag(d.value_bytes));
+  }
   coding::put_varint64(out, entry.changes.size());
   for (const KvChange& change : entry.changes) {
-    out.push_back(static_cast<char>(change.erase ? kErase : kPut));
-    coding::put_length_prefixed(out, change.key);
+    coding::put_varint64(out, (std::uint64_t{change.key.size()} << 1) | (change.erase ? 1u : 0u));
+    out.append(change.key);
     if (!change.erase) coding::put_length_prefixed(out, change.value);
   }
 }
@@ -103,24 +114,38 @@ Result<LogEntry> decode_log_entry(std::string_view bytes) {
   };
   std::uint8_t format = 0;
   if (!in.get_u8(format)) return bad("empty");
-  if (format != kEntryFormat)
-    return bad(("unknown entry format " + std::to_string(format) + " (this build reads format 1)").c_str());
+  if (format != kFormatCounted && format != kFormatCompact && format != kFormatCompactWithDelta)
+    return bad(("unknown entry format " + std::to_string(format) + " (this build reads formats 1 to 3)").c_str());
   LogEntry entry;
-  std::uint64_t keys = 0, key_bytes = 0, value_bytes = 0, count = 0;
-  if (!in.get_varint64(keys) || !in.get_varint64(key_bytes) || !in.get_varint64(value_bytes))
-    return bad("truncated live-set delta");
-  entry.delta = {unzigzag(keys), unzigzag(key_bytes), unzigzag(value_bytes)};
+  if (format != kFormatCompact) {
+    std::uint64_t keys = 0, key_bytes = 0, value_bytes = 0;
+    if (!in.get_varint64(keys) || !in.get_varint64(key_bytes) || !in.get_varint64(value_bytes))
+      return bad("truncated live-set delta");
+    entry.delta = {unzigzag(keys), unzigzag(key_bytes), unzigzag(value_bytes)};
+  }
+  std::uint64_t count = 0;
   if (!in.get_varint64(count)) return bad("truncated change count");
   if (count > in.remaining()) return bad("change count larger than the entry");
   entry.changes.reserve(static_cast<std::size_t>(count));
   for (std::uint64_t i = 0; i < count; ++i) {
-    std::uint8_t kind = 0;
+    bool erase = false;
+    std::uint64_t key_size = 0;
+    if (format == kFormatCounted) {
+      std::uint8_t kind = 0;
+      if (!in.get_u8(kind)) return bad("truncated change");
+      if (kind != kPut && kind != kErase) return bad("unknown change kind");
+      erase = kind == kErase;
+      if (!in.get_varint64(key_size)) return bad("bad key length");
+    } else {
+      if (!in.get_varint64(key_size)) return bad("truncated change");
+      erase = (key_size & 1) != 0;
+      key_size >>= 1;
+    }
     std::string_view key, value;
-    if (!in.get_u8(kind)) return bad("truncated change");
-    if (kind != kPut && kind != kErase) return bad("unknown change kind");
-    if (!in.get_length_prefixed(key, kMaxKey) || key.empty()) return bad("bad key length");
-    if (kind == kPut && !in.get_length_prefixed(value, kMaxValue)) return bad("bad value length");
-    entry.changes.push_back({std::string(key), std::string(value), kind == kErase});
+    if (key_size == 0 || key_size > kMaxKey || !in.get_bytes(static_cast<std::size_t>(key_size), key))
+      return bad("bad key length");
+    if (!erase && !in.get_length_prefixed(value, kMaxValue)) return bad("bad value length");
+    entry.changes.push_back({std::string(key), std::string(value), erase});
   }
   if (in.remaining() != 0) return bad("trailing bytes after the last change");
   return entry;

@@ -129,10 +129,53 @@ TEST(KvLogEntry, EveryTruncationAndUnknownFormatIsCorruption) {
   std::string trailing = bytes + "x";
   EXPECT_FALSE(decode_log_entry(trailing));
   std::string future = bytes;
-  future[0] = 2;
+  future[0] = 4;
   auto unknown = decode_log_entry(future);
   ASSERT_FALSE(unknown);
-  EXPECT_NE(unknown.error().message.find("unknown entry format 2"), std::string::npos) << unknown.error().message;
+  EXPECT_NE(unknown.error().message.find("unknown entry format 4"), std::string::npos) << unknown.error().message;
+}
+
+TEST(KvLogEntry, ZeroDeltaIsLeftOutAndReadsBackAsZero) {
+  LogEntry entry;  // a renewal: the live set keeps its size
+  entry.changes.push_back({"Lkey", "value", false});
+  entry.changes.push_back({"Ekey", "", true});
+  std::string without;
+  encode_log_entry(entry, without);
+  // format, count, then per change: (key length << 1 | erase), key, value length, value
+  EXPECT_EQ(without, std::string("\x02\x02\x08Lkey\x05value\x09" "Ekey"));
+  entry.delta = {0, 0, 1};
+  std::string with;
+  encode_log_entry(entry, with);
+  EXPECT_EQ(with, std::string("\x03\x00\x00\x02", 4) + without.substr(1));
+
+  auto back = decode_log_entry(without);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->delta.keys, 0);
+  EXPECT_EQ(back->delta.key_bytes, 0);
+  EXPECT_EQ(back->delta.value_bytes, 0);
+  ASSERT_EQ(back->changes.size(), 2u);
+  EXPECT_EQ(back->changes[0].value, "value");
+  EXPECT_TRUE(back->changes[1].erase);
+  for (std::size_t n = 0; n < without.size(); ++n)
+    EXPECT_FALSE(decode_log_entry(std::string_view(without).substr(0, n))) << "prefix of " << n << " bytes decoded";
+}
+
+TEST(KvLogEntry, Format1EntriesStillRead) {
+  // Written before formats 2 and 3: deltas, a change count, a kind byte per change.
+  const std::string format1("\x01\x02\x08\x0a\x02\x01\x04Lkey\x05value\x02\x04" "Ekey");
+  auto back = decode_log_entry(format1);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->delta.keys, 1);
+  EXPECT_EQ(back->delta.key_bytes, 4);
+  EXPECT_EQ(back->delta.value_bytes, 5);
+  ASSERT_EQ(back->changes.size(), 2u);
+  EXPECT_EQ(back->changes[0].key, "Lkey");
+  EXPECT_EQ(back->changes[0].value, "value");
+  EXPECT_FALSE(back->changes[0].erase);
+  EXPECT_EQ(back->changes[1].key, "Ekey");
+  EXPECT_TRUE(back->changes[1].erase);
+  for (std::size_t n = 0; n < format1.size(); ++n)
+    EXPECT_FALSE(decode_log_entry(std::string_view(format1).substr(0, n))) << "prefix of " << n << " bytes decoded";
 }
 
 }  // namespace
