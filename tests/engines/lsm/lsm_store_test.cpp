@@ -162,7 +162,11 @@ TEST_P(LsmStoreTest, FlushWritesOneSstableNamesItInTheManifestAndCutsTheLog) {
   ASSERT_TRUE(store);
   put_many(*store, 0, 3000, 200);
   const std::string wal_dir = c.data_dir + "/orbit.wal";
-  EXPECT_GT(files_in(wal_dir, ".wal").size(), 1u);
+  // 600+ KB of log went into three or more segments (a background flush may
+  // already have let the first ones go).
+  const auto segments = files_in(wal_dir, ".wal");
+  ASSERT_FALSE(segments.empty());
+  EXPECT_GE(segments.back(), "000003.wal");
   // The 1 MiB memtable filled and switched at least once on its own.
   auto before = counters(*store);
   ASSERT_TRUE(sync_wait(store->checkpoint()).ok());
