@@ -324,6 +324,12 @@ struct Sweeper {
         case 4: crash.keep_random_prefix = true; crash.tear_last_write_at = 1 + (n * 37) % 4096; break;
         case 5: crash.keep_random_prefix = true; crash.garbage_over_kept = true; break;
       }
+      // The machine is gone: from here on no call of the store's background
+      // work, which still runs, reaches the disk. Without this, a point the
+      // workload never reached (background timing varies the count) crashed
+      // beside a live manifest install: crash() emptied manifest.json.tmp,
+      // and the install went on to rename it over manifest.json.
+      faults->faults().fail_nth(FaultOp::Any, 1, EIO, /*sticky=*/true);
       (void)faults->block_on(faults->faults().crash(crash));
     } else {
       auto stats = sync_wait(store->stats());
