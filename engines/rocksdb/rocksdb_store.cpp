@@ -29,9 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Writers merged into one WriteBatch at most (counting batch operations);
-// a single larger batch still goes alone.
-
 void start_perf_counting() {
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
   rocksdb::get_perf_context()->Reset();
