@@ -11,6 +11,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <vector>
 
@@ -35,7 +36,7 @@ constexpr std::size_t kMaxDepth = 64;
 class Pacer {
  public:
   using Clock = std::chrono::steady_clock;
-  static constexpr std::chrono::microseconds kSlice{50};
+  static constexpr std::chrono::microseconds kSlice{20};
 
   explicit Pacer(io::Runtime* runtime) : runtime_(runtime) {}
 
@@ -294,20 +295,25 @@ std::uint64_t Pager::allocate(std::uint32_t pages) {
   // free during a commit, so once a scan found no run of some length, longer
   // runs are not searched for again until the next commit: a scan of every
   // page state per multi-page node would hold the loop for milliseconds.
+  // The scan jumps from free page to free page with memchr, many states at
+  // a time: a page file of a million leases has a few hundred thousand.
   if (free_count_ >= pages && pages < no_run_of_) {
     const std::uint64_t end = state_.size();
     for (int pass = 0; pass < 2; ++pass) {
       std::uint64_t p = pass == 0 ? std::max<std::uint64_t>(cursor_, 2) : 2;
       const std::uint64_t stop = pass == 0 ? end : std::min<std::uint64_t>(cursor_, end);
-      std::uint32_t length = 0;
-      for (; p < stop; ++p) {
-        length = state_[p] == kPageFree ? length + 1 : 0;
-        if (length == pages) {
-          const std::uint64_t start = p + 1 - pages;
-          for (std::uint64_t q = start; q <= p; ++q) set_state(q, kPageUsed);
-          cursor_ = p + 1;
+      while (p < stop) {
+        const auto* free = static_cast<const std::uint8_t*>(std::memchr(state_.data() + p, kPageFree, stop - p));
+        if (free == nullptr) break;
+        const auto start = static_cast<std::uint64_t>(free - state_.data());
+        std::uint64_t run_end = start + 1;
+        while (run_end < stop && run_end - start < pages && state_[run_end] == kPageFree) ++run_end;
+        if (run_end - start == pages) {
+          for (std::uint64_t q = start; q < run_end; ++q) set_state(q, kPageUsed);
+          cursor_ = run_end;
           return start;
         }
+        p = run_end;  // too short: go on after it
       }
     }
     no_run_of_ = pages;
@@ -377,7 +383,9 @@ Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
   // where this walk stops. Breadth first, over `dropped` itself: parents
   // come before their children, so releasing it in order below destroys one
   // node per element.
-  std::vector<NodePtr> dropped;
+  // A deque: a vector of a hundred thousand nodes grew by copying them all,
+  // holding the loop for up to 2.9 ms.
+  std::deque<NodePtr> dropped;
   Pacer pacer(options_.runtime);
   auto drop = [&dropped, mark](const NodePtr& node) {
     if (node->commit_mark != mark && node->disk.on_disk()) dropped.push_back(node);
@@ -428,13 +436,18 @@ Task<Result<void>> Pager::commit(Tree tree, std::uint64_t lsn) {
   tree_ = std::move(tree);
   // Pages freed by the previous commit were reachable only from the tree
   // whose slot this commit just overwrote: reusable from now on; this
-  // commit's wait for the next. One pass over the page states.
+  // commit's wait for the next. One pass over the page states, paced (only
+  // a commit reads or changes them, and the checkpoint lock keeps the next
+  // one out until this one returns).
+  Pacer pass_pacer(options_.runtime);
+  constexpr std::uint64_t kPagesPerCheck = 4096;
   for (std::uint64_t p = 2; p < state_.size(); ++p) {
     if (state_[p] == kPagePending) {
       state_[p] = kPageFree;
     } else if (state_[p] == kPageFreedNow) {
       state_[p] = kPagePending;
     }
+    if (p % kPagesPerCheck == 0) co_await pass_pacer;
   }
   free_count_ += pending_count_;
   pending_count_ = freed_now_count_;

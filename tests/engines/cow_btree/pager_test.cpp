@@ -125,6 +125,39 @@ TEST_P(PagerTest, FreedPagesAreReused) {
   EXPECT_EQ(accounted_pages(*reopened.value()), reopened.value()->meta().page_count - 2);
 }
 
+// Leaves of one to four pages: a node spanning several pages takes a run of
+// free pages (found from one free page to the next) where one exists, so
+// with free space fragmented by runs of every length the file still stops
+// growing, and every page stays accounted for.
+TEST_P(PagerTest, MultiPageNodesReuseFreedRuns) {
+  auto pager = open(rt->fs(), options("m.pages", 4));
+  ASSERT_TRUE(pager.ok());
+  Tree tree = pager.value()->tree();
+  auto value_of = [](std::uint64_t i, int round) {  // 100 B to 3.6 KB: leaves of 1-4 pages
+    return std::string(100 + (i * 37 + static_cast<std::uint64_t>(round) * 11) % 3500, static_cast<char>('a' + i % 26));
+  };
+  for (std::uint64_t i = 0; i < 200; ++i) tree = tree.upsert(key_of(i), value_of(i, 0));
+  ASSERT_TRUE(run(pager.value()->commit(tree, 1)).ok());
+  std::uint64_t pages_after_warmup = 0;
+  for (int round = 1; round <= 300; ++round) {
+    for (std::uint64_t j = 0; j < 5; ++j) {
+      const std::uint64_t i = (static_cast<std::uint64_t>(round) * 13 + j * 41) % 200;
+      tree = tree.upsert(key_of(i), value_of(i, round));
+    }
+    ASSERT_TRUE(run(pager.value()->commit(tree, 1 + static_cast<std::uint64_t>(round))).ok());
+    if (round == 150) pages_after_warmup = pager.value()->meta().page_count;
+    ASSERT_EQ(accounted_pages(*pager.value()), pager.value()->meta().page_count - 2) << "round " << round;
+  }
+  EXPECT_LE(pager.value()->meta().page_count, pages_after_warmup + pages_after_warmup / 10)
+      << "freed runs are reused, so the file stops growing";
+  const Model model = contents(tree);
+  pager.value().reset();
+  auto reopened = open(rt->fs(), options("m.pages", 4));
+  ASSERT_TRUE(reopened.ok()) << reopened.error().to_string();
+  EXPECT_EQ(contents(reopened.value()->tree()), model);
+  EXPECT_EQ(accounted_pages(*reopened.value()), reopened.value()->meta().page_count - 2);
+}
+
 // A commit that replaces every node of a big tree frees all the old pages
 // (walked, and the nodes released, in slices between yields to the loop):
 // nothing leaks, and a reader holding the old tree still sees all of it
