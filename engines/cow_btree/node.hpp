@@ -29,6 +29,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engines/cow_btree/node_buffer.hpp"
+
 namespace orbit::cow_btree {
 
 // Where a node lives in the page file and the checksum it had when written
@@ -136,7 +138,8 @@ class Entries {
       ends_[j] = static_cast<std::uint32_t>(static_cast<std::int64_t>(ends_[j]) + delta);
   }
 
-  std::string data_;
+  // Its bytes come from node_buffer's size classes, not malloc (why: there).
+  std::basic_string<char, std::char_traits<char>, node_buffer::Allocator<char>> data_;
   std::vector<std::uint32_t> ends_;
 };
 
