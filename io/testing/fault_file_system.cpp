@@ -386,6 +386,11 @@ Task<IoResult<void>> FaultFileSystem::sync_dir(std::string path) {
   co_return done;
 }
 
+Task<IoResult<void>> FaultFileSystem::lose_power(CrashOptions options) {
+  fail_nth(FaultOp::Any, 1, EIO, /*sticky=*/true);
+  co_return co_await crash(options);
+}
+
 Task<IoResult<void>> FaultFileSystem::crash(CrashOptions options) {
   auto& s = *shared_;
   // Work on snapshots: calls still running on the loop (a store's background

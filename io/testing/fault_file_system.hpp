@@ -115,6 +115,11 @@ class FaultFileSystem final : public FileSystem {
   // Simulates power loss now: see the header comment. Afterwards the wrapper
   // tracks the on-disk state afresh (everything left is durable).
   Task<IoResult<void>> crash(CrashOptions options = {});
+  // Power loss under a store that still runs: every call from now on fails
+  // with EIO (until clear_faults()), so background work cannot touch the
+  // files beside crash() or after it, as a machine that lost power cannot;
+  // then crash(options).
+  Task<IoResult<void>> lose_power(CrashOptions options = {});
   // Marks everything written so far durable without a sync (test setup).
   void forget_unsynced();
 

@@ -93,8 +93,7 @@ State make_store(PersistenceBackend backend, const PersistenceConfig& config) {
     EXPECT_TRUE(sync_wait(store->remove_lease(key_of(k))).ok());
     state.erase(codec::primary_key(key_of(k)));
   }
-  faults->faults().fail_nth(io::testing::FaultOp::Any, 1, EIO, /*sticky=*/true);
-  EXPECT_TRUE(faults->block_on(faults->faults().crash()).ok());
+  EXPECT_TRUE(faults->block_on(faults->faults().lose_power()).ok());
   store.reset();
   return state;
 }

@@ -324,13 +324,10 @@ struct Sweeper {
         case 4: crash.keep_random_prefix = true; crash.tear_last_write_at = 1 + (n * 37) % 4096; break;
         case 5: crash.keep_random_prefix = true; crash.garbage_over_kept = true; break;
       }
-      // The machine is gone: from here on no call of the store's background
-      // work, which still runs, reaches the disk. Without this, a point the
-      // workload never reached (background timing varies the count) crashed
-      // beside a live manifest install: crash() emptied manifest.json.tmp,
-      // and the install went on to rename it over manifest.json.
-      faults->faults().fail_nth(FaultOp::Any, 1, EIO, /*sticky=*/true);
-      (void)faults->block_on(faults->faults().crash(crash));
+      // lose_power, not crash: a point the workload never reached (background
+      // timing varies the count) would otherwise crash beside a live manifest
+      // install, which then renamed the emptied manifest.json.tmp into place.
+      (void)faults->block_on(faults->faults().lose_power(crash));
     } else {
       auto stats = sync_wait(store->stats());
       if (stats) run.background_errors = stats->background_errors;
@@ -481,10 +478,9 @@ struct Sweeper {
       Lease extra = workload.front().ops.front().lease;
       extra.version += 1000;
       (void)sync_wait(store->store_lease(extra));
-      faults->faults().fail_nth(FaultOp::Any, 1, EIO, /*sticky=*/true);
       io::testing::CrashOptions crash;
       crash.tear_last_write_at = 7;
-      (void)faults->block_on(faults->faults().crash(crash));
+      (void)faults->block_on(faults->faults().lose_power(crash));
       store.reset();
       std::filesystem::remove_all(pristine);
       std::filesystem::copy(dir, pristine, std::filesystem::copy_options::recursive);

@@ -44,6 +44,28 @@ Task<void> power_loss(Runtime* rt, std::string dir) {
 // Goal: power loss drops every unsynced byte and keeps the synced ones.
 TEST_P(FaultSuite, PowerLossDropsUnsyncedBytesOnly) { rt->block_on(power_loss(rt.get(), dir)); }
 
+// Power loss under a store that still runs: the crash as above, and no call
+// after it reaches the disk (the still-open file's write fails too).
+Task<void> lose_power(Runtime* rt, std::string dir) {
+  FaultFileSystem fs(rt->fs(), 43);
+  std::string path = dir + "/log";
+  auto file = co_await fs.open(path, OpenOptions::read_write_create());
+  EXPECT_TRUE(file.ok());
+  EXPECT_TRUE((co_await fs.sync_dir(dir)).ok());
+  EXPECT_TRUE((co_await (*file)->write_at(as_bytes("synced."), 0)).ok());
+  EXPECT_TRUE((co_await (*file)->datasync()).ok());
+  EXPECT_TRUE((co_await (*file)->write_at(as_bytes("LOST"), 7)).ok());
+  EXPECT_TRUE((co_await fs.lose_power()).ok());
+  EXPECT_EQ(co_await read_all(rt->fs(), path), "synced.");
+  EXPECT_EQ((co_await (*file)->write_at(as_bytes("late"), 7)).error(), EIO);
+  EXPECT_EQ((co_await fs.open(dir + "/new", OpenOptions::read_write_create())).error(), EIO);
+  EXPECT_EQ((co_await fs.rename(path, dir + "/moved")).error(), EIO);
+  EXPECT_EQ(co_await read_all(rt->fs(), path), "synced.");
+  EXPECT_FALSE(rt->fs().exists(dir + "/new"));
+}
+
+TEST_P(FaultSuite, LosePowerCrashesAndFailsEveryLaterCall) { rt->block_on(lose_power(rt.get(), dir)); }
+
 // writev_now (the calling thread's write) is a Write like any other: counted,
 // failed or cut short by the rules, and unsynced until a sync.
 Task<void> write_now(Runtime* rt, std::string dir) {
