@@ -147,7 +147,7 @@ class PersistenceProvider {
   Task<Result<void>> close();
 
  protected:
-  PersistenceProvider() = default;
+  PersistenceProvider();
 
   // Backends implement these; the public wrappers above time them, tag the
   // metrics, turn exceptions into errors, and hop onto the loop first.
@@ -192,7 +192,7 @@ class PersistenceProvider {
   template <typename T>
   Task<Result<T>> run(OperationType type, Task<Result<T>> body);
   template <typename T>
-  void finish(OperationType type, std::chrono::steady_clock::time_point start, Result<T>& out) const noexcept;
+  void finish(OperationType type, std::uint64_t start_ticks, Result<T>& out) const noexcept;
 };
 
 std::string_view to_string(PersistenceBackend backend) noexcept;  // "CowBTree", ...

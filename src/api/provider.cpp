@@ -10,10 +10,10 @@
 #include <optional>
 #include <string>
 
+#include "src/util/tick_clock.hpp"
+
 namespace orbit {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 std::optional<Error> check_key(const ActorKey& key) {
   if (key.actor_type.empty())
@@ -79,18 +79,22 @@ Error internal_error(OperationType type) {
 
 }  // namespace
 
+// The first reading decides and calibrates the operation clock (2 ms, once
+// per process), here rather than in some store's first operation.
+PersistenceProvider::PersistenceProvider() { (void)tick_clock::now(); }
+
 template <typename T>
-void PersistenceProvider::finish(OperationType type, Clock::time_point start, Result<T>& out) const noexcept {
+void PersistenceProvider::finish(OperationType type, tick_clock::Ticks start, Result<T>& out) const noexcept {
   PersistenceMetrics& m = out.metrics();
   m.operation_type = type;
-  m.latency = Clock::now() - start;
+  m.latency = tick_clock::elapsed(start, tick_clock::now());
   m.memory_used = memory_used();
   m.success = out.ok();
 }
 
 template <typename T>
 Task<Result<T>> PersistenceProvider::run(OperationType type, Task<Result<T>> body) {
-  const auto start = Clock::now();
+  const tick_clock::Ticks start = tick_clock::now();
   co_await LoopHop{this};
   std::optional<Result<T>> out;
   try {
@@ -112,7 +116,7 @@ Task<Result<void>> PersistenceProvider::store_lease(Lease lease) {
 // The hot read is a coroutine of its own rather than run(do_get(key)): one
 // frame in all, when the backend answers from memory (get_now).
 Task<Result<Lease>> PersistenceProvider::get_lease(ActorKey key) {
-  const auto start = Clock::now();
+  const tick_clock::Ticks start = tick_clock::now();
   co_await LoopHop{this};
   // Built in place: a Lease moved is three strings copied.
   std::optional<Result<Lease>> out = [&]() -> std::optional<Result<Lease>> {
