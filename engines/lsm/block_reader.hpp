@@ -48,7 +48,7 @@ class Block {
     void seek(std::string_view target);
     // REQUIRES: valid()
     void next();
-    std::string_view key() const noexcept { return key_; }
+    std::string_view key() const noexcept { return key_.view(); }
     std::string_view value() const noexcept { return value_; }
     // Ok, or the Corruption that stopped the iterator.
     const Status& status() const noexcept { return status_; }
@@ -56,6 +56,12 @@ class Block {
    private:
     std::uint32_t restart_offset(std::uint32_t index) const;
     void seek_to_restart(std::uint32_t index);
+    struct Entry {
+      std::uint64_t shared = 0, non_shared = 0, value_size = 0;
+      std::size_t delta = 0;  // offset of the key's non-shared bytes in data_
+    };
+    // REQUIRES: offset < data_.size()
+    bool decode_entry(std::size_t offset, Entry& entry) const noexcept;
     // Decodes the entry at next_offset_; false at the end or on corruption.
     bool parse_next();
     void corrupt(std::string_view what);
@@ -64,7 +70,26 @@ class Block {
     std::string_view data_;  // entries only, restart array excluded
     std::size_t current_ = 0;
     std::size_t next_offset_ = 0;
-    std::string key_;
+    // The current key, rebuilt from the shared prefix and the delta. Inline
+    // up to 128 bytes (every key_layout key of a lease fits): a point
+    // lookup builds two iterators per table, and a heap key each was a
+    // malloc and a free per iterator.
+    class KeyBuffer {
+     public:
+      std::size_t size() const noexcept { return size_; }
+      std::string_view view() const noexcept { return {data(), size_}; }
+      void clear() noexcept { size_ = 0; }
+      // REQUIRES: n <= size()
+      void truncate(std::size_t n) noexcept { size_ = n; }
+      void append(const char* p, std::size_t n);
+
+     private:
+      const char* data() const noexcept { return heap_.empty() ? inline_ : heap_.data(); }
+      char inline_[128];
+      std::string heap_;  // the whole key, once it has outgrown inline_
+      std::size_t size_ = 0;
+    };
+    KeyBuffer key_;
     std::string_view value_;
     bool valid_ = false;
     Status status_;

@@ -11,6 +11,7 @@
 #include "engines/lsm/block_builder.hpp"
 #include "engines/lsm/block_reader.hpp"
 #include "engines/lsm/block_trailer.hpp"
+#include "src/util/coding.hpp"
 
 namespace orbit::lsm {
 namespace {
@@ -77,6 +78,79 @@ TEST(Block, RoundTripsAndSeeks) {
     it.seek("zzz");
     EXPECT_FALSE(it.valid());
     EXPECT_TRUE(it.status().ok());
+  }
+}
+
+// Keys longer than the iterator's inline key buffer (128 bytes) and keys
+// that grow past it mid-scan read back and seek as short ones do.
+TEST(Block, KeysLongerThanTheInlineBufferRoundTrip) {
+  std::map<std::string, std::string> entries;
+  std::mt19937_64 rng(11);
+  while (entries.size() < 200) {
+    const std::size_t length = 100 + rng() % 300;
+    std::string key = "k/" + std::to_string(rng() % 50) + "/";
+    while (key.size() < length) key.push_back(static_cast<char>('a' + rng() % 26));
+    entries.emplace(std::move(key), std::to_string(rng()));
+  }
+  for (std::uint32_t interval : {1u, 16u}) {
+    auto block = must_parse(build(entries, interval));
+    ASSERT_NE(block, nullptr);
+    Block::Iterator it(block);
+    it.seek_to_first();
+    for (const auto& [k, v] : entries) {
+      ASSERT_TRUE(it.valid());
+      EXPECT_EQ(it.key(), k);
+      EXPECT_EQ(it.value(), v);
+      it.next();
+    }
+    EXPECT_FALSE(it.valid());
+    for (const auto& [k, v] : entries) {
+      it.seek(k);
+      ASSERT_TRUE(it.valid());
+      EXPECT_EQ(it.key(), k);
+      EXPECT_EQ(it.value(), v);
+    }
+  }
+}
+
+// A restart point must name an entry that stores its whole key.
+TEST(Block, RestartAtAPrefixCompressedEntryIsCorruption) {
+  std::string contents = build(sample_entries(40, 3), 4);
+  // The restart array ends the block: [offsets...][count]. Point the second
+  // restart at the entry right after the first (which shares a prefix).
+  const std::uint32_t count = coding::decode_fixed32(contents.data() + contents.size() - 4);
+  ASSERT_GE(count, 3u);
+  Block::Iterator first(must_parse(contents));
+  first.seek_to_first();
+  ASSERT_TRUE(first.valid());
+  // The first entry's encoded size: three one-byte varints, key, value.
+  const std::size_t second_entry = 3 + first.key().size() + first.value().size();
+  std::string offset;
+  coding::put_fixed32(offset, static_cast<std::uint32_t>(second_entry));
+  const std::size_t restart_array = contents.size() - 4 - 4 * count;
+  contents.replace(restart_array + 4, 4, offset);
+  Block::Iterator it(must_parse(contents));
+  it.seek(first.key());  // the search narrows down to restart 1 before 0
+  EXPECT_FALSE(it.valid());
+  ASSERT_EQ(it.status().code(), ErrorCode::Corruption);
+  EXPECT_NE(it.status().error().message.find("test.sst"), std::string::npos);
+  EXPECT_NE(it.status().error().message.find("whole key"), std::string::npos) << it.status().error().message;
+}
+
+TEST(Format, BytewiseCompareIsUnsignedLexicographicOrder) {
+  std::mt19937_64 rng(5);
+  const auto sign = [](int c) { return c < 0 ? -1 : (c > 0 ? 1 : 0); };
+  for (int round = 0; round < 20000; ++round) {
+    std::string a, b;
+    const std::size_t shared = rng() % 24;
+    for (std::size_t i = 0; i < shared; ++i) a.push_back(static_cast<char>(rng()));
+    b = a;
+    for (std::size_t i = rng() % 12; i > 0; --i) a.push_back(static_cast<char>(rng() % 3 == 0 ? 0xFF : rng()));
+    for (std::size_t i = rng() % 12; i > 0; --i) b.push_back(static_cast<char>(rng() % 3 == 0 ? 0x80 : rng()));
+    const std::string_view va(a), vb(b);
+    ASSERT_EQ(bytewise_compare(va, vb), sign(va.compare(vb))) << "round " << round;
+    ASSERT_EQ(bytewise_compare(vb, va), sign(vb.compare(va)));
+    ASSERT_EQ(bytewise_compare(va, va), 0);
   }
 }
 
