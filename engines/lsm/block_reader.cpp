@@ -28,7 +28,9 @@ Result<std::shared_ptr<const Block>> Block::parse(std::string contents, BlockLoc
   return block;
 }
 
-Block::Iterator::Iterator(std::shared_ptr<const Block> block) : block_(std::move(block)) {
+Block::Iterator::Iterator(std::shared_ptr<const Block> block) : Iterator(*block) { owner_ = std::move(block); }
+
+Block::Iterator::Iterator(const Block& block) : block_(&block) {
   const std::string& c = block_->contents_;
   data_ = std::string_view(c).substr(0, c.size() - (block_->restart_count_ + 1) * sizeof(std::uint32_t));
 }

@@ -40,7 +40,12 @@ class Block {
 
   class Iterator {
    public:
+    // Keeps the block alive as long as the iterator.
     explicit Iterator(std::shared_ptr<const Block> block);
+    // Borrows it: the caller keeps the block alive. For a point lookup,
+    // which would otherwise pay two atomic reference-count updates per
+    // iterator (two iterators per table).
+    explicit Iterator(const Block& block);
 
     bool valid() const noexcept { return valid_; }
     void seek_to_first();
@@ -66,7 +71,8 @@ class Block {
     bool parse_next();
     void corrupt(std::string_view what);
 
-    std::shared_ptr<const Block> block_;
+    const Block* block_;
+    std::shared_ptr<const Block> owner_;  // empty when borrowed
     std::string_view data_;  // entries only, restart array excluded
     std::size_t current_ = 0;
     std::size_t next_offset_ = 0;

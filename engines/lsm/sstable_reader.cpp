@@ -96,7 +96,7 @@ bool SstableReader::may_contain(std::string_view user_key) const noexcept {
 Status SstableReader::lookup_in_block(const std::shared_ptr<const Block>& block, std::uint64_t block_offset,
                                       std::string_view user_key, std::string_view target,
                                       LookupResult& result) const {
-  Block::Iterator it(block);
+  Block::Iterator it(*block);
   it.seek(target);
   if (!it.valid()) return it.status();
   ParsedInternalKey parsed;
@@ -122,7 +122,7 @@ bool SstableReader::get_without_io(std::string_view user_key, SequenceNumber sna
   if (cache_ == nullptr) return false;
   const SeekKey seek(user_key, snapshot);
   const std::string_view target = seek.view();
-  Block::Iterator index(index_);
+  Block::Iterator index(*index_);
   index.seek(target);
   if (!index.valid()) return index.status().ok();  // every key < target: NotFound
   auto handle = data_handle(index.value(), footer_.index.offset);
@@ -152,7 +152,7 @@ Task<Result<LookupResult>> SstableReader::get(std::string user_key, SequenceNumb
   }
   const SeekKey seek(user_key, snapshot);  // in the frame: the view stays valid across reads
   const std::string_view target = seek.view();
-  Block::Iterator index(index_);
+  Block::Iterator index(*index_);
   index.seek(target);
   if (!index.valid()) {
     if (!index.status().ok()) co_return index.status().error();
