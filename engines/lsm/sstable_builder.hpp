@@ -46,8 +46,8 @@ struct SstableOptions {
   // compaction). Small on purpose: with 1 MB the store's log commits, on the
   // same device, stalled 3-7 ms about 25 times a second while flushes and
   // compactions ran, and LsmTree's write p99.9 was 7.0-7.8 ms at 64 writers
-  // with 2 MB memtables; with 64 KB, 3.9-4.8 ms (README, "What the numbers
-  // say"). 32 and 16 KB did no better and cost more CPU.
+  // with 2 MB memtables; with 64 KB, 3.9-5.3 ms in eight runs (README, "What
+  // the numbers say"). 32 and 16 KB did no better and cost more CPU.
   std::size_t write_buffer_bytes = 64 << 10;
 
   // sstable_block_size_kb, enable_bloom_filters, bloom_filter_bits_per_key
