@@ -7,6 +7,11 @@ constexpr std::size_t kEntryOverhead = 128;
 }  // namespace
 
 std::shared_ptr<const Block> BlockCache::lookup(std::uint64_t file_number, std::uint64_t offset, bool count_miss) {
+  const Block* block = peek(file_number, offset, count_miss);
+  return block == nullptr ? nullptr : lru_.front().block;  // peek moved it to the front
+}
+
+const Block* BlockCache::peek(std::uint64_t file_number, std::uint64_t offset, bool count_miss) {
   auto it = map_.find(Key{file_number, offset});
   if (it == map_.end()) {
     if (count_miss) ++misses_;
@@ -14,7 +19,7 @@ std::shared_ptr<const Block> BlockCache::lookup(std::uint64_t file_number, std::
   }
   ++hits_;
   lru_.splice(lru_.begin(), lru_, it->second);
-  return it->second->block;
+  return it->second->block.get();
 }
 
 void BlockCache::insert(std::uint64_t file_number, std::uint64_t offset, std::shared_ptr<const Block> block) {

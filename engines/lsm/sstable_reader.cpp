@@ -93,10 +93,10 @@ bool SstableReader::may_contain(std::string_view user_key) const noexcept {
   return filter_.empty() || bloom_may_contain(filter_, user_key);
 }
 
-Status SstableReader::lookup_in_block(const std::shared_ptr<const Block>& block, std::uint64_t block_offset,
+Status SstableReader::lookup_in_block(const Block& block, std::uint64_t block_offset,
                                       std::string_view user_key, std::string_view target,
                                       LookupResult& result) const {
-  Block::Iterator it(*block);
+  Block::Iterator it(block);
   it.seek(target);
   if (!it.valid()) return it.status();
   ParsedInternalKey parsed;
@@ -127,9 +127,9 @@ bool SstableReader::get_without_io(std::string_view user_key, SequenceNumber sna
   if (!index.valid()) return index.status().ok();  // every key < target: NotFound
   auto handle = data_handle(index.value(), footer_.index.offset);
   if (!handle) return false;  // get() reports it
-  auto block = cache_->lookup(file_number_, handle->offset, /*count_miss=*/false);
-  if (!block) return false;
-  return lookup_in_block(block, handle->offset, user_key, target, out).ok();
+  const Block* block = cache_->peek(file_number_, handle->offset, /*count_miss=*/false);
+  if (block == nullptr) return false;
+  return lookup_in_block(*block, handle->offset, user_key, target, out).ok();
 }
 
 Result<BlockHandle> SstableReader::data_handle(std::string_view encoded,
@@ -162,7 +162,7 @@ Task<Result<LookupResult>> SstableReader::get(std::string user_key, SequenceNumb
   if (!handle) co_return std::move(handle).error();
   auto block = co_await read_block(handle.value(), /*data_block=*/true);
   if (!block) co_return std::move(block).error();
-  Status found = lookup_in_block(block.value(), handle->offset, user_key, target, result);
+  Status found = lookup_in_block(*block.value(), handle->offset, user_key, target, result);
   if (!found.ok()) co_return std::move(found).error();
   co_return result;
 }

@@ -108,8 +108,8 @@ class SstableReader {
   // through the block cache.
   Task<Result<std::shared_ptr<const Block>>> read_block(BlockHandle handle, bool data_block = false);
   // Looks `target` up in `block`: fills `result` (NotFound when absent).
-  Status lookup_in_block(const std::shared_ptr<const Block>& block, std::uint64_t block_offset,
-                         std::string_view user_key, std::string_view target, LookupResult& result) const;
+  Status lookup_in_block(const Block& block, std::uint64_t block_offset, std::string_view user_key,
+                         std::string_view target, LookupResult& result) const;
   Error corruption(std::uint64_t offset, std::string_view what) const;
 
   std::unique_ptr<io::File> file_;

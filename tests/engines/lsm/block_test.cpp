@@ -9,6 +9,7 @@
 #include <string>
 
 #include "engines/lsm/block_builder.hpp"
+#include "engines/lsm/block_cache.hpp"
 #include "engines/lsm/block_reader.hpp"
 #include "engines/lsm/block_trailer.hpp"
 #include "src/util/coding.hpp"
@@ -135,6 +136,32 @@ TEST(Block, RestartAtAPrefixCompressedEntryIsCorruption) {
   ASSERT_EQ(it.status().code(), ErrorCode::Corruption);
   EXPECT_NE(it.status().error().message.find("test.sst"), std::string::npos);
   EXPECT_NE(it.status().error().message.find("whole key"), std::string::npos) << it.status().error().message;
+}
+
+// peek is lookup without the reference: same block, same hit and miss
+// counts, and it refreshes the block's place in the LRU order.
+TEST(BlockCacheTest, PeekIsLookupWithoutAReference) {
+  auto a = must_parse(build(sample_entries(20, 1), 16));
+  auto b = must_parse(build(sample_entries(20, 2), 16));
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  // Room for `a` and `b` and not a third block: their charge, learnt from
+  // a cache with room to spare, and a little.
+  BlockCache sizing(1 << 20);
+  sizing.insert(1, 0, a);
+  sizing.insert(1, 4096, b);
+  BlockCache cache(sizing.usage_bytes() + 16);
+  cache.insert(1, 0, a);
+  cache.insert(1, 4096, b);
+  EXPECT_EQ(cache.peek(1, 0), a.get());
+  EXPECT_EQ(cache.peek(2, 0), nullptr);
+  EXPECT_EQ(cache.peek(2, 0, /*count_miss=*/false), nullptr);
+  EXPECT_EQ(cache.hits(), 1u);
+  EXPECT_EQ(cache.misses(), 1u);
+  // `a` was peeked last, so `b` is the least recently used and goes first.
+  cache.insert(1, 8192, must_parse(build(sample_entries(5, 3), 16)));  // smaller than `b`
+  EXPECT_EQ(cache.lookup(1, 4096, false), nullptr);
+  EXPECT_EQ(cache.lookup(1, 0), a);
 }
 
 TEST(Format, BytewiseCompareIsUnsignedLexicographicOrder) {
