@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 namespace orbit::io::testing {
 namespace {
@@ -96,14 +97,19 @@ std::vector<iovec> prefix_of(std::span<const iovec> buffers, std::size_t bytes) 
 struct FaultFileSystem::Shared {
   Shared(FileSystem& base_in, std::uint64_t seed) : base(base_in), rng(seed) {}
 
+  std::mutex mutex;  // guards counts and injected (see check)
+
   std::uint64_t total() const {
     std::uint64_t sum = 0;
     for (auto c : counts) sum += c;
     return sum;
   }
 
-  // Counts the call on `path`; says whether (and how) to fail it.
+  // Counts the call on `path`; says whether (and how) to fail it. Under
+  // `mutex`: calls run on the loop and on runtime workers at once (Asio),
+  // and a test reads injected() while a store that lost power still runs.
   Verdict check(FaultOp kind, const std::string& path) {
+    std::lock_guard lock(mutex);
     ++counts[static_cast<std::size_t>(kind)];
     std::uint64_t of_kind = counts[static_cast<std::size_t>(kind)];
     std::uint64_t all = total();
@@ -168,7 +174,11 @@ class FaultFile final : public File {
 
   Task<IoResult<std::size_t>> read_at(std::span<std::byte> buffer, std::uint64_t offset) override {
     if (Verdict e = shared_->check(FaultOp::Read, path())) co_return Errno{e.error};
-    std::uint64_t this_read = shared_->counts[static_cast<std::size_t>(FaultOp::Read)];
+    std::uint64_t this_read = 0;
+    {
+      std::lock_guard lock(shared_->mutex);
+      this_read = shared_->counts[static_cast<std::size_t>(FaultOp::Read)];
+    }
     auto got = co_await base_->read_at(buffer, offset);
     if (got && *got > 0 && shared_->flip_read_at == this_read) {
       std::uint64_t bit = shared_->rng() % (*got * 8);
@@ -309,7 +319,10 @@ void FaultFileSystem::fail_nth(FaultOp kind, std::uint64_t nth, int error, bool 
 
 void FaultFileSystem::flip_bit_on_nth_read(std::uint64_t nth) { shared_->flip_read_at = count(FaultOp::Read) + nth; }
 
-std::vector<InjectedFault> FaultFileSystem::injected() const { return shared_->injected; }
+std::vector<InjectedFault> FaultFileSystem::injected() const {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->injected;
+}
 
 void FaultFileSystem::clear_faults() {
   shared_->rules.clear();
@@ -317,6 +330,7 @@ void FaultFileSystem::clear_faults() {
 }
 
 std::uint64_t FaultFileSystem::count(FaultOp kind) const {
+  std::lock_guard lock(shared_->mutex);
   if (kind == FaultOp::Any) return shared_->total();
   if (kind == FaultOp::ShortWrite) kind = FaultOp::Write;
   return shared_->counts[static_cast<std::size_t>(kind)];

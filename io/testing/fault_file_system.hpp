@@ -28,8 +28,9 @@
 // tracked at the offset they actually landed at. An open asking for
 // O_DIRECT fails with EINVAL, as on tmpfs (short writes land byte prefixes).
 // Threading: like any FileSystem, its coroutines run on the owning runtime's
-// loop thread; the fault and counter methods may be called from the test
-// thread while no operation is in flight. crash() works on a snapshot, so
+// loop thread (and its workers, with Asio); the fault and counter methods
+// may be called from the test thread while no operation is in flight,
+// except count() and injected(), which may be called at any time. crash() works on a snapshot, so
 // calls still running beside it (a store's background work) cannot pull
 // its bookkeeping from under it; Files opened before crash() are stale after.
 #pragma once
