@@ -39,46 +39,56 @@ std::shared_ptr<const Block> must_parse(std::string contents) {
   return block.ok() ? block.value() : nullptr;
 }
 
+// Walks `block` front to back, then seeks each key, the key cut short by one
+// byte (lands at or before it) and the key with a zero byte appended (lands
+// on the next key).
+void expect_walk_and_seek(const std::shared_ptr<const Block>& block,
+                          const std::map<std::string, std::string>& entries, std::uint32_t interval) {
+  SCOPED_TRACE("restart interval " + std::to_string(interval));
+  Block::Iterator it(block);
+  it.seek_to_first();
+  for (const auto& [k, v] : entries) {
+    ASSERT_TRUE(it.valid());
+    EXPECT_EQ(it.key(), k);
+    EXPECT_EQ(it.value(), v);
+    it.next();
+  }
+  EXPECT_FALSE(it.valid());
+  EXPECT_TRUE(it.status().ok());
+
+  for (const auto& [k, v] : entries) {
+    it.seek(k);
+    ASSERT_TRUE(it.valid());
+    EXPECT_EQ(it.key(), k);
+    EXPECT_EQ(it.value(), v);
+    std::string before = k.substr(0, k.size() - 1);  // sorts before k
+    it.seek(before);
+    ASSERT_TRUE(it.valid());
+    EXPECT_LE(it.key(), k);
+    EXPECT_GE(it.key(), before);
+    auto expected_after = entries.upper_bound(k);
+    it.seek(k + '\0');
+    if (expected_after == entries.end()) {
+      EXPECT_FALSE(it.valid());
+    } else {
+      ASSERT_TRUE(it.valid());
+      EXPECT_EQ(it.key(), expected_after->first);
+    }
+  }
+  it.seek("");
+  ASSERT_TRUE(it.valid());
+  EXPECT_EQ(it.key(), entries.begin()->first);
+  it.seek("zzz");
+  EXPECT_FALSE(it.valid());
+  EXPECT_TRUE(it.status().ok());
+}
+
 TEST(Block, RoundTripsAndSeeks) {
+  auto entries = sample_entries(300, 7);
   for (std::uint32_t interval : {1u, 2u, 16u, 1000u}) {
-    auto entries = sample_entries(300, 7);
     auto block = must_parse(build(entries, interval));
     ASSERT_NE(block, nullptr);
-    Block::Iterator it(block);
-    it.seek_to_first();
-    for (const auto& [k, v] : entries) {
-      ASSERT_TRUE(it.valid()) << "interval " << interval;
-      EXPECT_EQ(it.key(), k);
-      EXPECT_EQ(it.value(), v);
-      it.next();
-    }
-    EXPECT_FALSE(it.valid());
-    EXPECT_TRUE(it.status().ok());
-
-    for (const auto& [k, v] : entries) {
-      it.seek(k);
-      ASSERT_TRUE(it.valid());
-      EXPECT_EQ(it.key(), k);
-      std::string before = k.substr(0, k.size() - 1);  // sorts before k
-      it.seek(before);
-      ASSERT_TRUE(it.valid());
-      EXPECT_LE(it.key(), k);
-      EXPECT_GE(it.key(), before);
-      auto expected_after = entries.upper_bound(k);
-      it.seek(k + '\0');
-      if (expected_after == entries.end()) {
-        EXPECT_FALSE(it.valid());
-      } else {
-        ASSERT_TRUE(it.valid());
-        EXPECT_EQ(it.key(), expected_after->first);
-      }
-    }
-    it.seek("");
-    ASSERT_TRUE(it.valid());
-    EXPECT_EQ(it.key(), entries.begin()->first);
-    it.seek("zzz");
-    EXPECT_FALSE(it.valid());
-    EXPECT_TRUE(it.status().ok());
+    expect_walk_and_seek(block, entries, interval);
   }
 }
 
@@ -96,21 +106,7 @@ TEST(Block, KeysLongerThanTheInlineBufferRoundTrip) {
   for (std::uint32_t interval : {1u, 16u}) {
     auto block = must_parse(build(entries, interval));
     ASSERT_NE(block, nullptr);
-    Block::Iterator it(block);
-    it.seek_to_first();
-    for (const auto& [k, v] : entries) {
-      ASSERT_TRUE(it.valid());
-      EXPECT_EQ(it.key(), k);
-      EXPECT_EQ(it.value(), v);
-      it.next();
-    }
-    EXPECT_FALSE(it.valid());
-    for (const auto& [k, v] : entries) {
-      it.seek(k);
-      ASSERT_TRUE(it.valid());
-      EXPECT_EQ(it.key(), k);
-      EXPECT_EQ(it.value(), v);
-    }
+    expect_walk_and_seek(block, entries, interval);
   }
 }
 
