@@ -64,6 +64,7 @@ struct KvStore::Writer : QueuedWrite {
   std::uint64_t lsn = 0;
   std::uint64_t bytes_written = 0;
   std::uint32_t group_size = 0;
+  std::optional<KnownBefore> known;  // single-op writers of the lease primitives
 };
 
 // What earlier writers of the group (or earlier ops of one writer) stored.
@@ -164,13 +165,15 @@ Result<void> KvStore::replay_entry(std::uint64_t lsn, std::string_view payload) 
 
 // ---- Writes ------------------------------------------------------------------
 
-Task<Result<void>> KvStore::submit(std::vector<BatchOp> ops, bool missing_is_error) {
+Task<Result<void>> KvStore::submit(std::vector<BatchOp> ops, bool missing_is_error,
+                                   std::optional<KnownBefore> known) {
   if (auto e = check_open()) co_return std::move(*e);
   ActiveOp active(*this);
   Writer writer;
   writer.ops = ops.size();
   writer.batch = std::move(ops);
   writer.missing_is_error = missing_is_error;
+  writer.known = std::move(known);
   co_await enqueue_write(writer);
 
   PersistenceMetrics metrics;
@@ -190,6 +193,8 @@ Task<std::optional<Error>> KvStore::build_changes(Writer& writer, const Overlay&
       before = it->second;
     } else if (auto git = group.leases.find(primary); git != group.leases.end()) {
       before = git->second;
+    } else if (writer.known && writer.known->version == applied_lsn_) {
+      before = writer.known->lease;  // nothing was applied since the primitive read it
     } else {
       auto value = co_await read_latest(primary);
       if (!value) {
@@ -262,18 +267,42 @@ Task<void> KvStore::commit_group(std::vector<QueuedWrite*>& queued) {
   }
 }
 
-Task<Result<void>> KvStore::do_store(Lease lease) {
+namespace {
+
+std::vector<BatchOp> put_op(Lease lease) {
   std::vector<BatchOp> ops;
   ops.push_back({BatchOp::Kind::Put, std::move(lease)});
-  return submit(std::move(ops), false);
+  return ops;
 }
 
-Task<Result<void>> KvStore::do_remove(ActorKey key) {
+std::vector<BatchOp> remove_op(ActorKey key) {
   std::vector<BatchOp> ops;
   BatchOp op{BatchOp::Kind::Remove, {}};
   op.lease.key = std::move(key);
   ops.push_back(std::move(op));
-  return submit(std::move(ops), true);
+  return ops;
+}
+
+}  // namespace
+
+Task<Result<void>> KvStore::do_store(Lease lease) { return submit(put_op(std::move(lease)), false); }
+
+Task<Result<void>> KvStore::do_remove(ActorKey key) { return submit(remove_op(std::move(key)), true); }
+
+KvStore::KnownBefore KvStore::known_before(ReadBefore before) {
+  KnownBefore known;
+  known.version = before.version;
+  if (const std::optional<Lease>& lease = before.lease)
+    known.lease = StoredLease{lease->node_id, lease->expires_at, codec::encoded_lease_size(*lease)};
+  return known;
+}
+
+Task<Result<void>> KvStore::store_after_read(Lease lease, ReadBefore before) {
+  return submit(put_op(std::move(lease)), false, known_before(std::move(before)));
+}
+
+Task<Result<void>> KvStore::remove_after_read(ActorKey key, ReadBefore before) {
+  return submit(remove_op(std::move(key)), true, known_before(std::move(before)));
 }
 
 Task<Result<void>> KvStore::do_batch(WriteBatch batch) {

@@ -146,6 +146,9 @@ class KvStore : public ProviderBase {
   std::optional<Result<Lease>> get_now(const ActorKey& key) override;
   Task<Result<void>> do_remove(ActorKey key) override;
   Task<Result<void>> do_batch(WriteBatch batch) override;
+  std::uint64_t read_version() const noexcept override { return applied_lsn_; }
+  Task<Result<void>> store_after_read(Lease lease, ReadBefore before) override;
+  Task<Result<void>> remove_after_read(ActorKey key, ReadBefore before) override;
   Task<Result<StorageStats>> do_stats() override;
   Task<Result<void>> do_flush() override;
   Task<Result<void>> do_close() override;
@@ -153,7 +156,15 @@ class KvStore : public ProviderBase {
  private:
   struct Writer;
   struct Overlay;
-  Task<Result<void>> submit(std::vector<BatchOp> ops, bool missing_is_error);
+  // The stored lease a lease primitive read before its write, as the write's
+  // changes need it; it stands for a read while applied_lsn_ == version.
+  struct KnownBefore {
+    std::optional<StoredLease> lease;
+    std::uint64_t version = 0;
+  };
+  static KnownBefore known_before(ReadBefore before);
+  Task<Result<void>> submit(std::vector<BatchOp> ops, bool missing_is_error,
+                            std::optional<KnownBefore> known = std::nullopt);
   Task<void> commit_group(std::vector<QueuedWrite*>& group) override;
   Task<std::optional<Error>> build_changes(Writer& writer, const Overlay& group, Overlay& mine);
   Task<Result<std::vector<Lease>>> read_range(codec::ScanRange range) override;

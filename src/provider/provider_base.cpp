@@ -92,6 +92,14 @@ Task<void> ProviderBase::wait_until_idle() {
 
 // ---- Lease primitives -------------------------------------------------------------
 
+Task<Result<void>> ProviderBase::store_after_read(Lease lease, ReadBefore) {
+  return do_store(std::move(lease));
+}
+
+Task<Result<void>> ProviderBase::remove_after_read(ActorKey key, ReadBefore) {
+  return do_remove(std::move(key));
+}
+
 Task<Result<std::optional<Lease>>> ProviderBase::read_current(ActorKey key, PersistenceMetrics& metrics) {
   auto got = co_await do_get(std::move(key));
   add_io(metrics, got.metrics());
@@ -104,11 +112,14 @@ template <typename Request, typename Decide>
 Task<Result<Lease>> ProviderBase::decide_and_store(Request request, Decide decide) {
   auto guard = co_await lease_locks_.lock(request.key.to_string());
   PersistenceMetrics metrics;
+  ReadBefore before;
+  before.version = read_version();
   auto current = co_await read_current(request.key, metrics);
   if (!current) co_return with_metrics<Lease>(std::move(current).error(), metrics);
   auto decided = decide(*current, request, now());
   if (!decided) co_return with_metrics<Lease>(std::move(decided).error(), metrics);
-  auto stored = co_await do_store(decided.value());
+  before.lease = std::move(current).value();
+  auto stored = co_await store_after_read(decided.value(), std::move(before));
   add_io(metrics, stored.metrics());
   if (!stored) co_return with_metrics<Lease>(std::move(stored).error(), metrics);
   co_return with_metrics<Lease>(std::move(decided).value(), metrics);
@@ -141,11 +152,14 @@ Task<Result<Lease>> ProviderBase::do_renew(RenewRequest request) {
 Task<Result<void>> ProviderBase::do_release(ReleaseRequest request) {
   auto guard = co_await lease_locks_.lock(request.key.to_string());
   PersistenceMetrics metrics;
+  ReadBefore before;
+  before.version = read_version();
   auto current = co_await read_current(request.key, metrics);
   if (!current) co_return with_metrics<void>(std::move(current).error(), metrics);
   auto allowed = check_release(*current, request);
   if (!allowed) co_return with_metrics<void>(std::move(allowed).error(), metrics);
-  auto removed = co_await do_remove(request.key);
+  before.lease = std::move(current).value();
+  auto removed = co_await remove_after_read(request.key, std::move(before));
   add_io(metrics, removed.metrics());
   co_return with_metrics<void>(std::move(removed), metrics);
 }

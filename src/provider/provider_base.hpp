@@ -19,11 +19,12 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "io/runtime.hpp"
-#include "src/codec/key_layout.hpp"
 #include "orbit/provider.hpp"
+#include "src/codec/key_layout.hpp"
 #include "src/util/keyed_mutex.hpp"
 
 namespace orbit {
@@ -79,6 +80,22 @@ class ProviderBase : public PersistenceProvider {
     ProviderBase& store_;
   };
   Task<void> wait_until_idle();
+
+  // ---- Writes that follow a read under the key's lock ----------------------
+  // The lease primitives read the stored lease, decide, then write. A
+  // backend whose write must know the stored lease (to drop its old index
+  // entries) may take it from `before` instead of reading it again, if
+  // read_version() still equals before.version when it builds the write:
+  // then nothing has been written since the read began. The defaults ignore
+  // `before`.
+  struct ReadBefore {
+    std::optional<Lease> lease;  // stored at the read; nullopt if none
+    std::uint64_t version = 0;   // read_version() just before the read
+  };
+  // Moves on every change of what reads return (loop thread).
+  virtual std::uint64_t read_version() const noexcept { return 0; }
+  virtual Task<Result<void>> store_after_read(Lease lease, ReadBefore before);
+  virtual Task<Result<void>> remove_after_read(ActorKey key, ReadBefore before);
 
   Task<Result<Lease>> do_acquire(AcquireRequest request) override;
   Task<Result<Lease>> do_renew(RenewRequest request) override;

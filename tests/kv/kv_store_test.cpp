@@ -2,6 +2,8 @@
 // maintenance, per-writer failures), scans over a view, stats, and recovery
 // purely from the log (the map engine persists nothing, so every reopen
 // replays the whole log).
+#include "src/kv/kv_store.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,7 +11,7 @@
 #include <memory>
 
 #include "orbit/sync_wait.hpp"
-#include "src/kv/kv_store.hpp"
+#include "src/codec/lease_codec.hpp"
 #include "tests/support/map_store.hpp"
 #include "tests/support/run_concurrently.hpp"
 #include "tests/support/runtime_fixture.hpp"
@@ -191,6 +193,61 @@ TEST_P(KvStoreTest, ClosedStoreRefusesWithItsName) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.code(), ErrorCode::Unavailable);
   EXPECT_NE(refused.error().message.find(dir_), std::string::npos) << refused.error().message;
+}
+
+// Renew and release read the stored lease under the key's lock; their write
+// takes the old index entries from that read instead of reading again.
+TEST_P(KvStoreTest, ALeasePrimitiveWritesWithoutReadingTheLeaseAgain) {
+  Lease held = lease(1, "node-1", std::chrono::system_clock::now() + std::chrono::hours(1));
+  ASSERT_TRUE(sync_wait(store().store_lease(held)));
+  const std::uint64_t gets = store().view_gets();
+
+  auto renewed = sync_wait(store().renew_lease(RenewRequest(held.key, "node-1", 1, seconds(600))));
+  ASSERT_TRUE(renewed) << renewed.error().message;
+  EXPECT_EQ(store().view_gets(), gets + 1) << "the renew read the lease again to write it";
+  EXPECT_EQ(sync_wait(store().list_by_node("node-1")).value(), std::vector<Lease>{renewed.value()});
+  auto expiring = sync_wait(store().list_expiring_before(renewed->expires_at + seconds(1)));
+  EXPECT_EQ(expiring.value(), std::vector<Lease>{renewed.value()}) << "the old expiry entry stayed";
+  EXPECT_EQ(sync_wait(store().stats())->total_size_bytes, codec::encode_lease(renewed.value()).size());
+
+  ASSERT_TRUE(sync_wait(store().release_lease(ReleaseRequest(held.key, "node-1", renewed->version))));
+  // The renew's read, one by each list, the release's read.
+  EXPECT_EQ(store().view_gets(), gets + 4) << "the release read the lease again to remove it";
+  EXPECT_TRUE(sync_wait(store().list_by_node("node-1"))->empty());
+  EXPECT_TRUE(store().map()->empty()) << "index entries left behind";
+  auto stats = sync_wait(store().stats());
+  EXPECT_EQ(stats->total_keys, 0u);
+  EXPECT_EQ(stats->total_size_bytes, 0u);
+}
+
+// A plain store of the key commits after a renew read it and before the
+// renew's write is built: the renew must read again, or the plain store's
+// node index entry would be left behind.
+TEST_P(KvStoreTest, APrimitiveReadsAgainWhenACommitLandedSinceItsRead) {
+  Lease held = lease(1, "node-1", std::chrono::system_clock::now() + std::chrono::hours(1));
+  ASSERT_TRUE(sync_wait(store().store_lease(held)));
+  Lease moved = held;
+  moved.node_id = "node-2";
+
+  store().hold_commits();
+  test_support::Started<Result<void>> plain(store().store_lease(moved));
+  store().settle();  // its group formed and waits in before_commit
+  store().settle();
+  const std::uint64_t gets = store().view_gets();
+  test_support::Started<Result<Lease>> renew(
+      store().renew_lease(RenewRequest(held.key, "node-1", 1, seconds(600))));
+  store().settle();  // the renew read node-1's lease and queued its write
+  EXPECT_EQ(store().view_gets(), gets + 1);
+  store().release_commits();
+
+  ASSERT_TRUE(plain.get());
+  auto renewed = renew.get();
+  ASSERT_TRUE(renewed) << renewed.error().message;  // decided on the lease it read
+  EXPECT_EQ(renewed->node_id, "node-1");
+  EXPECT_TRUE(sync_wait(store().list_by_node("node-2"))->empty()) << "the plain store's index entry stayed";
+  EXPECT_EQ(sync_wait(store().list_by_node("node-1")).value(), std::vector<Lease>{renewed.value()});
+  EXPECT_EQ(sync_wait(store().get_lease(held.key)).value(), renewed.value());
+  EXPECT_EQ(sync_wait(store().stats())->total_keys, 1u);
 }
 
 ORBIT_INSTANTIATE_ON_BOTH_IO_BACKENDS(KvStoreTest);

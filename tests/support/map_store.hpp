@@ -7,10 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include <coroutine>
 #include <map>
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "orbit/sync_wait.hpp"
 #include "src/factory/engine_registry.hpp"
@@ -22,8 +24,10 @@ using MapStoreMap = std::map<std::string, std::string>;
 
 class MapView final : public kv::KvView {
  public:
-  explicit MapView(std::shared_ptr<const MapStoreMap> map) : map_(std::move(map)) {}
+  MapView(std::shared_ptr<const MapStoreMap> map, std::shared_ptr<std::uint64_t> gets)
+      : map_(std::move(map)), gets_(std::move(gets)) {}
   Task<Result<std::optional<std::string>>> get(std::string key) override {
+    ++*gets_;
     auto it = map_->find(key);
     co_return it == map_->end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
   }
@@ -39,6 +43,7 @@ class MapView final : public kv::KvView {
 
  private:
   std::shared_ptr<const MapStoreMap> map_;
+  std::shared_ptr<std::uint64_t> gets_;
 };
 
 // Copy-on-write map: a view keeps the map it was taken from.
@@ -73,9 +78,29 @@ class MapStore final : public kv::KvStore {
   PersistenceBackend backend() const noexcept override { return PersistenceBackend::LsmTree; }
   std::shared_ptr<const MapStoreMap> map() const { return map_; }
   std::uint64_t last_applied() const { return applied_lsn(); }
+  // Reads of single keys through a view (the loop's count: read it after
+  // the operations ended).
+  std::uint64_t view_gets() const { return *view_gets_; }
+
+  // For tests of what runs while a group commits: while held, each commit
+  // group waits in before_commit(), before its writes are built.
+  void hold_commits() { runtime().block_on(set_held(true)); }
+  void release_commits() { runtime().block_on(set_held(false)); }
+  // Returns once everything already posted to the loop has run.
+  void settle() { runtime().block_on(set_held(held_)); }
 
  protected:
-  std::unique_ptr<kv::KvView> view() override { return std::make_unique<MapView>(map_); }
+  std::unique_ptr<kv::KvView> view() override { return std::make_unique<MapView>(map_, view_gets_); }
+  Task<Result<void>> before_commit() override {
+    struct Held {
+      MapStore* store;
+      bool await_ready() const noexcept { return !store->held_; }
+      void await_suspend(std::coroutine_handle<> h) noexcept { store->held_commit_ = h; }
+      void await_resume() const noexcept {}
+    };
+    co_await Held{this};
+    co_return Result<void>();
+  }
   void apply(std::span<const kv::KvChange> changes, std::uint64_t lsn) override {
     EXPECT_GT(lsn, last_lsn_) << "applies out of LSN order";
     last_lsn_ = lsn;
@@ -99,8 +124,17 @@ class MapStore final : public kv::KvStore {
   MapStore(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime)
       : KvStore(std::move(config), std::move(runtime), "map") {}
 
+  Task<void> set_held(bool held) {
+    held_ = held;
+    if (!held_ && held_commit_) post(std::exchange(held_commit_, {}));
+    co_return;
+  }
+
   std::shared_ptr<const MapStoreMap> map_ = std::make_shared<MapStoreMap>();
   std::uint64_t last_lsn_ = 0;
+  std::shared_ptr<std::uint64_t> view_gets_ = std::make_shared<std::uint64_t>(0);
+  bool held_ = false;
+  std::coroutine_handle<> held_commit_;
 };
 
 }  // namespace orbit::test_support
