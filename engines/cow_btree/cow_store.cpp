@@ -197,18 +197,48 @@ kv::ValueNow CowBTreeStore::read_latest_now(std::string_view key) {
   return {kv::ValueNow::State::Found, *value};
 }
 
-void CowBTreeStore::apply(std::span<const kv::KvChange> changes, std::uint64_t /*lsn*/) {
-  // The LSN is kept by KvStore (applied_lsn()); a checkpoint reads both at once.
+namespace {
+
+// In place where no reader, checkpoint or other tree shares a node
+// (Tree::insert_or_assign); copied where one does.
+void apply_to(Tree& tree, std::span<const kv::KvChange> changes) {
   for (const kv::KvChange& change : changes) {
-    // In place where no reader, checkpoint or the committed tree shares a
-    // node (Tree::insert_or_assign); copied where one does.
     if (change.erase) {
-      tree_.remove(change.key);
+      tree.remove(change.key);
     } else {
-      tree_.insert_or_assign(change.key, change.value);
+      tree.insert_or_assign(change.key, change.value);
     }
   }
 }
+
+// Groups up to this many changes are staged. Staging copies every path the
+// group changes (the published tree shares them all); that work hides
+// behind the log write only while the loop has nothing else to do, as with
+// a few writers. Larger groups change tree_ in place after the write.
+constexpr std::size_t kMaxStagedChanges = 64;
+
+}  // namespace
+
+void CowBTreeStore::apply(std::span<const kv::KvChange> changes, std::uint64_t /*lsn*/) {
+  // The LSN is kept by KvStore (applied_lsn()); a checkpoint reads both at once.
+  retired_.reset();
+  apply_to(tree_, changes);
+}
+
+bool CowBTreeStore::stages(std::size_t changes) const { return changes <= kMaxStagedChanges; }
+
+void CowBTreeStore::stage(std::span<const std::span<const kv::KvChange>> entries) {
+  retired_.reset();
+  staged_ = tree_;
+  for (const auto& entry : entries) apply_to(*staged_, entry);
+}
+
+void CowBTreeStore::publish_staged() {
+  retired_ = std::exchange(tree_, std::move(*staged_));
+  staged_.reset();
+}
+
+void CowBTreeStore::discard_staged() { staged_.reset(); }
 
 std::uint64_t CowBTreeStore::memory_used() const noexcept {
   // Node buffers hold the bytes plus 6 bytes of framing per entry (node.hpp)

@@ -129,6 +129,10 @@ class CowBTreeStore final : public kv::KvStore {
   std::unique_ptr<kv::KvView> view() override;
   kv::ValueNow read_latest_now(std::string_view key) override;
   void apply(std::span<const kv::KvChange> changes, std::uint64_t lsn) override;
+  bool stages(std::size_t changes) const override;
+  void stage(std::span<const std::span<const kv::KvChange>> entries) override;
+  void publish_staged() override;
+  void discard_staged() override;
   Task<Result<void>> close_engine() override;
   void engine_stats(StorageStats& stats) override;
   Task<Result<void>> do_checkpoint() override;
@@ -152,6 +156,11 @@ class CowBTreeStore final : public kv::KvStore {
   bool opened_ = false;  // open_files() completed: close checkpoints
   std::unique_ptr<Pager> pager_;
   Tree tree_;
+  // A small group's changes, made to a copy of tree_ while its log write
+  // is in flight (stage()); and the tree it replaced, freed at the next
+  // stage() rather than before the writers are answered.
+  std::optional<Tree> staged_;
+  std::optional<Tree> retired_;
   CowRecovery recovery_;
 
   bool checkpoint_running_ = false;

@@ -7,6 +7,7 @@
 
 #include "src/codec/key_layout.hpp"
 #include "src/codec/lease_codec.hpp"
+#include "src/util/started_task.hpp"
 
 namespace orbit::kv {
 namespace {
@@ -248,17 +249,30 @@ Task<void> KvStore::commit_group(std::vector<QueuedWrite*>& queued) {
     sizes.push_back(e.size());
     payload_bytes += e.size();
   }
-  auto appended = co_await wal_->append_batch(std::move(entries));
+  std::size_t change_count = 0;
+  for (Writer* w : logged) change_count += w->entry.changes.size();
+  const bool staged = stages(change_count);
+  StartedTask<Result<wal::AppendResult>> appending(wal_->append_batch(std::move(entries)));
+  if (staged) {
+    co_await runtime().yield();  // the loop submits the write before it runs us again
+    std::vector<std::span<const KvChange>> changes;
+    changes.reserve(logged.size());
+    for (Writer* w : logged) changes.emplace_back(w->entry.changes);
+    stage(changes);
+  }
+  auto appended = co_await appending;
   if (!appended) {
+    if (staged) discard_staged();
     for (Writer* w : logged) w->error = appended.error();
     co_return;
   }
   const wal::AppendResult& at = appended.value();
   log_bytes_written_ += at.bytes_written;
+  if (staged) publish_staged();
   for (std::size_t i = 0; i < logged.size(); ++i) {
     Writer* w = logged[i];
     const std::uint64_t lsn = at.lsn + i;
-    apply(w->entry.changes, lsn);
+    if (!staged) apply(w->entry.changes, lsn);
     live_ += w->entry.delta;
     applied_lsn_ = lsn;
     w->lsn = lsn;

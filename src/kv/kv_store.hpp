@@ -129,6 +129,17 @@ class KvStore : public ProviderBase {
   // order. Views taken before must keep seeing what they saw (a COW root, an
   // LSM sequence number).
   virtual void apply(std::span<const KvChange> changes, std::uint64_t lsn) = 0;
+  // Optional: an engine that can build a group's state while the group's
+  // log write is in flight, without readers seeing it (the COW tree changes
+  // a copy of its root), answers true to stages(). stage() then gets the
+  // group's entries, in LSN order, once the write has been submitted; once
+  // it is durable publish_staged() shows them, in place of apply(); if it
+  // failed discard_staged() drops them. The writers are answered without
+  // waiting for the engine's own work. False (the default): apply().
+  virtual bool stages(std::size_t /*changes*/) const { return false; }
+  virtual void stage(std::span<const std::span<const KvChange>> /*entries*/) {}
+  virtual void publish_staged() {}
+  virtual void discard_staged() {}
   // Called before each commit group: the LSM store waits here (bounded,
   // counted) when flushing cannot keep up. Errors fail the group's writers.
   virtual Task<Result<void>> before_commit() { co_return Result<void>(); }

@@ -305,6 +305,43 @@ TEST_P(CowStoreTest, CheckpointIoErrorLosesNothingAndSurfaces) {
   expect_contents(*reopened, model, 60);
 }
 
+// A write whose log write fails changes nothing readers see, whether its
+// tree was staged (a lone writer's: built while the write was in flight) or
+// was to be changed after the write (a group too large to stage).
+TEST_P(CowStoreTest, AFailedLogWriteChangesNothingReadersSee) {
+  for (const bool large : {false, true}) {
+    SCOPED_TRACE(large ? "a batch of 40 leases" : "one lease");
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto rt = runtime();
+    FaultFileSystem fault(rt->fs(), 11);
+    CowStoreOptions o = quiet();
+    o.file_system = &fault;
+    o.wal_prepare_spare = false;
+    auto opened = try_open(o, config(), std::move(rt));
+    ASSERT_TRUE(opened.ok()) << opened.error().to_string();
+    auto store = std::move(opened.value());
+    Model model;
+    write(*store, 0, 30, "a", model);
+
+    fault.fail_nth(FaultOp::Write, 1, EIO);  // the log's next write
+    Result<void> failed;
+    if (large) {
+      WriteBatch batch;
+      for (std::uint64_t i = 0; i < 40; ++i) batch.put(lease_of(i, "{\"v\":\"lost\"}", "node-2"));
+      failed = sync_wait(store->apply_batch(std::move(batch)));
+    } else {
+      failed = sync_wait(store->store_lease(lease_of(3, "{\"v\":\"lost\"}", "node-2")));
+    }
+    ASSERT_FALSE(failed.ok());
+    expect_contents(*store, model, 40);
+    auto moved = sync_wait(store->list_by_node("node-2"));
+    ASSERT_TRUE(moved.ok()) << moved.error().to_string();
+    EXPECT_TRUE(moved->empty()) << moved->size() << " leases of the failed write listed";
+    (void)sync_wait(store->close());  // the log fail-stopped: close may report it
+  }
+}
+
 TEST_P(CowStoreTest, BackgroundCheckpointsWhileWritersRun) {
   CowStoreOptions o;
   o.checkpoint_wal_bytes = 8 * 1024;
