@@ -4,7 +4,8 @@
 // in an ordered key-value structure: the primary 'L' key holds the encoded
 // lease, the 'N' (by node) and 'E' (by expiry) index keys hold nothing. A
 // write of a lease therefore changes up to five keys (the primary, the new
-// index entries, the old ones that moved). add_op_changes() turns one
+// index entries, the old ones that moved); an index entry that stays where
+// it was is not written again. add_op_changes() turns one
 // BatchOp and the lease stored before it into those KvChanges, and the
 // change of the live set (LiveDelta) that StorageStats counts.
 //

@@ -48,15 +48,23 @@ TEST(KvChanges, MovedLeaseErasesOnlyTheIndexEntriesThatChanged) {
   BatchOp first{BatchOp::Kind::Put, lease_on("node-a", t)};
   auto stored = add_op_changes(first, std::nullopt, out, delta);
 
-  // Renewed on the same node: only the expiry entry moves.
+  // Renewed on the same node: only the expiry entry moves; the node entry,
+  // already stored, is not written again.
   out.clear();
   delta = {};
   BatchOp renewed{BatchOp::Kind::Put, lease_on("node-a", t + std::chrono::seconds(5))};
   stored = add_op_changes(renewed, stored, out, delta);
-  EXPECT_EQ(describe(out), (std::vector<std::string>{"del E", "put N", "put E", "put L"}));
+  EXPECT_EQ(describe(out), (std::vector<std::string>{"del E", "put E", "put L"}));
   EXPECT_EQ(out[0].key, codec::expiry_index_key(t, first.lease.key));
   EXPECT_EQ(delta.keys, 0);
   EXPECT_EQ(delta.key_bytes, 0);
+
+  // Stored again unchanged but for its data: only the primary entry.
+  out.clear();
+  BatchOp same_place{BatchOp::Kind::Put, lease_on("node-a", t + std::chrono::seconds(5))};
+  same_place.lease.metadata.custom_data = "new data";
+  stored = add_op_changes(same_place, stored, out, delta);
+  EXPECT_EQ(describe(out), (std::vector<std::string>{"put L"}));
 
   // Moved to another node: the node entry moves too.
   out.clear();
