@@ -87,7 +87,7 @@ class MapStore final : public kv::KvStore {
   void hold_commits() { runtime().block_on(set_held(true)); }
   void release_commits() { runtime().block_on(set_held(false)); }
   // Returns once everything already posted to the loop has run.
-  void settle() { runtime().block_on(set_held(held_)); }
+  void settle() { runtime().block_on(nothing()); }
 
  protected:
   std::unique_ptr<kv::KvView> view() override { return std::make_unique<MapView>(map_, view_gets_); }
@@ -124,6 +124,7 @@ class MapStore final : public kv::KvStore {
   MapStore(PersistenceConfig config, std::unique_ptr<io::Runtime> runtime)
       : KvStore(std::move(config), std::move(runtime), "map") {}
 
+  static Task<void> nothing() { co_return; }
   Task<void> set_held(bool held) {
     held_ = held;
     if (!held_ && held_commit_) post(std::exchange(held_commit_, {}));
