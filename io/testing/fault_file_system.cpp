@@ -77,6 +77,7 @@ struct FailRule {
 struct Verdict {
   int error = 0;  // 0: the call goes ahead
   bool short_write = false;
+  std::uint64_t nth = 0;  // this call's number among calls of its kind
   explicit operator bool() const noexcept { return error != 0; }
 };
 
@@ -119,10 +120,10 @@ struct FaultFileSystem::Shared {
       if (n == rule.at || (rule.sticky && n > rule.at)) {
         const FaultOp as = rule.short_write ? FaultOp::ShortWrite : kind;
         injected.push_back(InjectedFault{as, path, rule.error});
-        return Verdict{rule.error, rule.short_write};
+        return Verdict{rule.error, rule.short_write, of_kind};
       }
     }
-    return Verdict{};
+    return Verdict{0, false, of_kind};
   }
 
   // The state of `path`, snapshotting its on-disk content as durable the
@@ -173,12 +174,9 @@ class FaultFile final : public File {
   const std::string& path() const noexcept override { return base_->path(); }
 
   Task<IoResult<std::size_t>> read_at(std::span<std::byte> buffer, std::uint64_t offset) override {
-    if (Verdict e = shared_->check(FaultOp::Read, path())) co_return Errno{e.error};
-    std::uint64_t this_read = 0;
-    {
-      std::lock_guard lock(shared_->mutex);
-      this_read = shared_->counts[static_cast<std::size_t>(FaultOp::Read)];
-    }
+    const Verdict verdict = shared_->check(FaultOp::Read, path());
+    if (verdict) co_return Errno{verdict.error};
+    const std::uint64_t this_read = verdict.nth;
     auto got = co_await base_->read_at(buffer, offset);
     if (got && *got > 0 && shared_->flip_read_at == this_read) {
       std::uint64_t bit = shared_->rng() % (*got * 8);
