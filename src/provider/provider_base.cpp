@@ -100,26 +100,28 @@ Task<Result<void>> ProviderBase::remove_after_read(ActorKey key, ReadBefore) {
   return do_remove(std::move(key));
 }
 
-Task<Result<std::optional<Lease>>> ProviderBase::read_current(ActorKey key, PersistenceMetrics& metrics) {
+Task<Result<ProviderBase::ReadBefore>> ProviderBase::read_current(ActorKey key, PersistenceMetrics& metrics) {
+  ReadBefore current;
+  current.version = read_version();
   auto got = co_await do_get(std::move(key));
   add_io(metrics, got.metrics());
-  if (got.ok()) co_return std::optional<Lease>(std::move(got).value());
-  if (got.code() == ErrorCode::NotFound) co_return std::optional<Lease>();
-  co_return std::move(got).error();
+  if (got.ok()) {
+    current.lease = std::move(got).value();
+  } else if (got.code() != ErrorCode::NotFound) {
+    co_return std::move(got).error();
+  }
+  co_return current;
 }
 
 template <typename Request, typename Decide>
 Task<Result<Lease>> ProviderBase::decide_and_store(Request request, Decide decide) {
   auto guard = co_await lease_locks_.lock(request.key.to_string());
   PersistenceMetrics metrics;
-  ReadBefore before;
-  before.version = read_version();
   auto current = co_await read_current(request.key, metrics);
   if (!current) co_return with_metrics<Lease>(std::move(current).error(), metrics);
-  auto decided = decide(*current, request, now());
+  auto decided = decide(current->lease, request, now());
   if (!decided) co_return with_metrics<Lease>(std::move(decided).error(), metrics);
-  before.lease = std::move(current).value();
-  auto stored = co_await store_after_read(decided.value(), std::move(before));
+  auto stored = co_await store_after_read(decided.value(), std::move(current).value());
   add_io(metrics, stored.metrics());
   if (!stored) co_return with_metrics<Lease>(std::move(stored).error(), metrics);
   co_return with_metrics<Lease>(std::move(decided).value(), metrics);
@@ -152,14 +154,11 @@ Task<Result<Lease>> ProviderBase::do_renew(RenewRequest request) {
 Task<Result<void>> ProviderBase::do_release(ReleaseRequest request) {
   auto guard = co_await lease_locks_.lock(request.key.to_string());
   PersistenceMetrics metrics;
-  ReadBefore before;
-  before.version = read_version();
   auto current = co_await read_current(request.key, metrics);
   if (!current) co_return with_metrics<void>(std::move(current).error(), metrics);
-  auto allowed = check_release(*current, request);
+  auto allowed = check_release(current->lease, request);
   if (!allowed) co_return with_metrics<void>(std::move(allowed).error(), metrics);
-  before.lease = std::move(current).value();
-  auto removed = co_await remove_after_read(request.key, std::move(before));
+  auto removed = co_await remove_after_read(request.key, std::move(current).value());
   add_io(metrics, removed.metrics());
   co_return with_metrics<void>(std::move(removed), metrics);
 }

@@ -102,8 +102,9 @@ class ProviderBase : public PersistenceProvider {
   Task<Result<void>> do_release(ReleaseRequest request) override;
 
  private:
-  // Reads the current lease: NotFound becomes nullopt, other errors pass up.
-  Task<Result<std::optional<Lease>>> read_current(ActorKey key, PersistenceMetrics& metrics);
+  // Reads the current lease (NotFound becomes nullopt, other errors pass up),
+  // with read_version() taken just before the read.
+  Task<Result<ReadBefore>> read_current(ActorKey key, PersistenceMetrics& metrics);
   // Under the key's lock: read the current lease, let `decide` (a lease_rules
   // function) pick the lease to write or the error, and write it.
   template <typename Request, typename Decide>
