@@ -32,6 +32,14 @@ Result<void> check_data_dir_is_ours(const std::string& data_dir) {
   return layout::check_owned_by(data_dir, layout::list_names(data_dir), PersistenceBackend::LsmTree);
 }
 
+std::size_t row_cache_bytes(const LsmConfig& config) noexcept {
+  return (static_cast<std::size_t>(config.block_cache_mb) << 20) / 8;
+}
+
+std::size_t block_cache_bytes(const LsmConfig& config) noexcept {
+  return (static_cast<std::size_t>(config.block_cache_mb) << 20) - row_cache_bytes(config);
+}
+
 void add_log_entry(Memtable& table, std::span<const kv::KvChange> changes, std::uint64_t lsn) {
   auto add = [&](const kv::KvChange& c) {
     table.add(lsn, c.erase ? ValueType::Delete : ValueType::Put, c.key, c.value);
@@ -177,7 +185,8 @@ LsmStore::LsmStore(PersistenceConfig config, std::unique_ptr<io::Runtime> runtim
       // A first guess of its keys: one per 256 bytes of memtable (a lease
       // renewal adds about 400 bytes and one or two new keys).
       mem_(std::make_shared<Memtable>(memtable_bytes_ / 256)),
-      cache_(std::make_unique<BlockCache>(static_cast<std::size_t>(lsm_.block_cache_mb) << 20)),
+      cache_(std::make_unique<BlockCache>(block_cache_bytes(lsm_))),
+      rows_(row_cache_bytes(lsm_)),
       compact_pointer_(lsm_.max_levels) {
   auto empty = std::make_shared<Version>();
   empty->levels.resize(lsm_.max_levels);
@@ -300,11 +309,12 @@ Task<Result<void>> LsmStore::recover() {
 void LsmStore::apply(std::span<const kv::KvChange> changes, std::uint64_t lsn) {
   maybe_switch_memtable();
   add_log_entry(*mem_, changes, lsn);
+  for (const kv::KvChange& c : changes) rows_.write_through(c.key, c.erase, c.value);
   update_memory_used();
 }
 
 void LsmStore::update_memory_used() noexcept {
-  std::uint64_t memory = mem_->approximate_memory_usage() + cache_->usage_bytes();
+  std::uint64_t memory = mem_->approximate_memory_usage() + cache_->usage_bytes() + rows_.usage_bytes();
   for (const Immutable& imm : imms_) memory += imm.table->approximate_memory_usage();
   memory_used_.store(memory, std::memory_order_relaxed);
 }
@@ -374,8 +384,12 @@ kv::ValueNow LsmStore::read_latest_now(std::string_view key) {
     case LookupState::Deleted: return {kv::ValueNow::State::Absent, {}};
     case LookupState::NotFound: break;
   }
+  if (const std::string* cached = rows_.lookup(key)) return {kv::ValueNow::State::Found, *cached};
   if (!lookup_tables_now(*version_, key, kMaxSequenceNumber, table_lookup_)) return {};
   if (table_lookup_.state != LookupState::Found) return {kv::ValueNow::State::Absent, {}};
+  // Newest (no memtable has the key) and read without suspending: nothing
+  // was applied since, so it may be cached (row_cache.hpp).
+  rows_.insert(key, table_lookup_.value);
   return {kv::ValueNow::State::Found, table_lookup_.value};
 }
 
@@ -836,6 +850,8 @@ LsmCounters LsmStore::counters() const {
   LsmCounters out = counters_;
   out.cache_hits = cache_->hits();
   out.cache_misses = cache_->misses();
+  out.row_cache_hits = rows_.hits();
+  out.row_cache_misses = rows_.misses();
   return out;
 }
 

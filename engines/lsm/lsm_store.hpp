@@ -42,7 +42,11 @@
 //
 // Reads: active memtable, immutable memtables newest first, level 0 newest
 // first, then one file per level; bloom filters skip files; data blocks go
-// through an LRU BlockCache (block_cache_mb). Scans merge every source.
+// through an LRU BlockCache. A read of the newest value that ends in the
+// SSTables leaves the value in a RowCache, which every applied change
+// keeps current (row_cache.hpp); it is asked after the memtables, before
+// the SSTables. block_cache_mb bounds both: 7/8 for blocks, 1/8 for rows.
+// Scans merge every source.
 //
 // Recovery (open): refuse another backend's directory, read manifest.json,
 // open every SSTable it names (footer, index, filter checked), delete
@@ -63,6 +67,7 @@
 
 #include "engines/lsm/block_cache.hpp"
 #include "engines/lsm/memtable.hpp"
+#include "engines/lsm/row_cache.hpp"
 #include "engines/lsm/sstable_builder.hpp"
 #include "engines/lsm/version.hpp"
 #include "src/factory/engine_registry.hpp"
@@ -75,6 +80,10 @@ namespace orbit::lsm {
 // (the entry's net effect; all share the LSN). Used by apply() and by
 // verify's read-only replay.
 void add_log_entry(Memtable& table, std::span<const kv::KvChange> changes, std::uint64_t lsn);
+
+// What block_cache_mb gives the BlockCache and the RowCache.
+std::size_t block_cache_bytes(const LsmConfig& config) noexcept;
+std::size_t row_cache_bytes(const LsmConfig& config) noexcept;
 
 // Refuses a directory holding another backend's files (InvalidArgument
 // naming them).
@@ -104,6 +113,8 @@ struct LsmCounters {
   std::uint64_t manifest_bytes_written = 0;
   std::uint64_t cache_hits = 0;
   std::uint64_t cache_misses = 0;
+  std::uint64_t row_cache_hits = 0;  // newest-value reads the RowCache answered
+  std::uint64_t row_cache_misses = 0;
   std::uint64_t checkpoints = 0;
 };
 
@@ -231,6 +242,7 @@ class LsmStore final : public kv::KvStore {
   // has read it (ValueNow points at engine-owned bytes).
   LookupResult table_lookup_;
   std::unique_ptr<BlockCache> cache_;
+  RowCache rows_;
   std::uint64_t next_file_number_ = 1;
   std::uint64_t flushed_lsn_ = 0;
   std::uint64_t log_cut_lsn_ = 0;  // the log was cut after a flush up to here

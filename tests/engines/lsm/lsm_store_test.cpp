@@ -3,7 +3,8 @@
 // loss at any file operation of a flush or a compaction: a flush writes one
 // SSTable, names it in manifest.json and cuts the log; compaction reaches
 // every level and drops tombstones only where nothing older lies below;
-// repeated reads of an SSTable block hit the block cache; a flipped bit in a
+// repeated reads of an SSTable block hit the block cache, and the row cache
+// answers a lease read again with its newest value; a flipped bit in a
 // data block is reported with the file and the block's offset (by reads and
 // by verify_lsm_files); dump_sstable lists a table; scans agree with a
 // std::map model while data moves between memtables and levels.
@@ -338,17 +339,69 @@ TEST_P(LsmStoreTest, RepeatedReadsOfAnSstableHitTheBlockCache) {
   ASSERT_TRUE(sync_wait(store->close()).ok());
   store.reset();
 
-  // Reopened, the cache is cold: one miss (a block read), then hits.
+  // Reopened, the cache is cold: one miss (a block read), then a hit. The
+  // read that hit leaves the lease in the row cache, which answers the
+  // reads after it without asking for the block.
   store = open(c);
   ASSERT_TRUE(store);
   auto first = counters(*store);
   expect_present(*store, 10, 1);
   auto second = counters(*store);
   EXPECT_EQ(second.cache_misses, first.cache_misses + 1);
-  for (int i = 0; i < 5; ++i) expect_present(*store, 10, 1);
+  expect_present(*store, 10, 1);
   auto third = counters(*store);
-  EXPECT_EQ(third.cache_hits, second.cache_hits + 5);
+  EXPECT_EQ(third.cache_hits, second.cache_hits + 1);
   EXPECT_EQ(third.cache_misses, second.cache_misses);
+  for (int i = 0; i < 5; ++i) expect_present(*store, 10, 1);
+  auto fourth = counters(*store);
+  EXPECT_EQ(fourth.row_cache_hits, third.row_cache_hits + 5);
+  EXPECT_EQ(fourth.cache_hits, third.cache_hits);
+  EXPECT_EQ(fourth.cache_misses, third.cache_misses);
+  ASSERT_TRUE(sync_wait(store->close()).ok());
+}
+
+// A lease read from the SSTables is cached with its newest value, and stays
+// the newest: a renewal, a move to another node or a removal is seen by the
+// next read, also once the memtable holding the change was flushed and
+// compacted away (the read then asks the row cache, not the memtable).
+TEST_P(LsmStoreTest, RowCacheAnswersWithTheNewestValueAfterWritesAndFlushes) {
+  PersistenceConfig c = config();
+  auto store = open(c);
+  ASSERT_TRUE(store);
+  put_many(*store, 0, 200);
+  ASSERT_TRUE(sync_wait(store->checkpoint()).ok());
+  const ActorKey key{Uuid::from_u64(10), "Player"};
+  auto got = sync_wait(store->get_lease(key));  // from the SSTable: now cached
+  ASSERT_TRUE(got.ok());
+  const auto before = counters(*store);
+
+  ASSERT_TRUE(sync_wait(store->store_lease(make_lease(10, "node-2"))).ok());
+  ASSERT_TRUE(sync_wait(store->checkpoint()).ok());  // the new version moves to an SSTable
+  auto moved = sync_wait(store->get_lease(key));
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->node_id, "node-2");
+  auto renewed = sync_wait(store->renew_lease({key, "node-2", moved->version, 60s}));
+  ASSERT_TRUE(renewed.ok()) << renewed.error().to_string();
+  ASSERT_TRUE(sync_wait(store->checkpoint()).ok());
+  compact(*store);
+  auto again = sync_wait(store->get_lease(key));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->node_id, "node-2");
+  EXPECT_EQ(again->version, renewed->version);
+  EXPECT_EQ(again->expires_at, renewed->expires_at);
+  const auto after = counters(*store);
+  EXPECT_GE(after.row_cache_hits, before.row_cache_hits + 2);  // the cache answered, current
+
+  ASSERT_TRUE(sync_wait(store->remove_lease(key)).ok());
+  ASSERT_TRUE(sync_wait(store->checkpoint()).ok());
+  expect_absent(*store, 10, 1);
+  compact(*store);
+  expect_absent(*store, 10, 1);
+  expect_present(*store, 11, 5);
+  // The cache's bytes are part of the store's memory.
+  auto stats = sync_wait(store->stats());
+  ASSERT_TRUE(stats.ok());
+  EXPECT_GT(stats->memory_usage_bytes, 0u);
   ASSERT_TRUE(sync_wait(store->close()).ok());
 }
 
@@ -508,6 +561,9 @@ TEST_P(LsmStoreTest, ScansAndGetsMatchAMapWhileDataMovesBetweenLevels) {
       EXPECT_EQ(listed->size(), expected) << "step " << step;
     }
   }
+  // Reads went through the row cache while data moved (a stale entry there
+  // would have failed a get above).
+  EXPECT_GT(counters(*store).row_cache_hits, 0u);
   ASSERT_TRUE(sync_wait(store->close()).ok());
   store.reset();
   store = open(c, options);
