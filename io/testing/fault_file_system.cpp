@@ -152,6 +152,7 @@ struct FaultFileSystem::Shared {
   std::vector<FailRule> rules;
   std::vector<InjectedFault> injected;
   std::optional<std::uint64_t> flip_read_at;
+  bool accept_direct = false;
   std::map<std::string, std::shared_ptr<FileState>> files;
   std::vector<NamespaceOp> namespace_ops;
 };
@@ -169,11 +170,14 @@ class FaultFile final : public File {
         state_(std::move(state)),
         append_(options.append),
         writable_(options.write),
-        dsync_(options.dsync) {}
+        dsync_(options.dsync),
+        direct_(options.direct) {}
 
   const std::string& path() const noexcept override { return base_->path(); }
 
   Task<IoResult<std::size_t>> read_at(std::span<std::byte> buffer, std::uint64_t offset) override {
+    iovec one{buffer.data(), buffer.size()};
+    if (!direct_ok(std::span<const iovec>(&one, 1), offset)) co_return Errno{EINVAL};
     const Verdict verdict = shared_->check(FaultOp::Read, path());
     if (verdict) co_return Errno{verdict.error};
     const std::uint64_t this_read = verdict.nth;
@@ -191,6 +195,7 @@ class FaultFile final : public File {
   }
 
   Task<IoResult<void>> writev_at(std::span<const iovec> buffers, std::uint64_t offset) override {
+    if (!direct_ok(buffers, offset)) co_return Errno{EINVAL};
     if (Verdict e = shared_->check(FaultOp::Write, path())) co_return co_await failed_write(e, buffers, offset);
     auto written = co_await base_->writev_at(buffers, offset);
     if (written) returned(buffers, offset);
@@ -198,6 +203,7 @@ class FaultFile final : public File {
   }
 
   IoResult<void> writev_now(std::span<const iovec> buffers, std::uint64_t offset) override {
+    if (!direct_ok(buffers, offset)) return Errno{EINVAL};
     if (Verdict e = shared_->check(FaultOp::Write, path())) {
       if (auto part = landed_prefix(e, buffers); !part.empty() && base_->writev_now(part, offset)) {
         record(flatten(part), offset);
@@ -213,6 +219,7 @@ class FaultFile final : public File {
   Task<IoResult<void>> sync() override { co_return co_await synced(FaultOp::Sync); }
 
   Task<IoResult<void>> write_and_datasync(std::span<const iovec> buffers, std::uint64_t offset) override {
+    if (!direct_ok(buffers, offset)) co_return Errno{EINVAL};
     if (Verdict e = shared_->check(FaultOp::Write, path())) co_return co_await failed_write(e, buffers, offset);
     if (Verdict e = shared_->check(FaultOp::DataSync, path())) {
       // The write reaches the page cache; the sync "fails": data stays unsynced.
@@ -258,14 +265,28 @@ class FaultFile final : public File {
     if (dsync_) commit(*state_);
   }
 
+  // O_DIRECT's rule, on a file opened with it: addresses, lengths and the
+  // offset aligned.
+  bool direct_ok(std::span<const iovec> buffers, std::uint64_t offset) const {
+    if (!direct_) return true;
+    constexpr std::size_t kAlign = FaultFileSystem::kDirectAlign;
+    if (offset % kAlign != 0) return false;
+    for (const iovec& b : buffers)
+      if (reinterpret_cast<std::uintptr_t>(b.iov_base) % kAlign != 0 || b.iov_len % kAlign != 0) return false;
+    return true;
+  }
+
   // A write check() failed: nothing reaches the file, or (short write) a
-  // seeded prefix of 1..size-1 bytes does, unsynced. The buffers of that
-  // prefix (none: nothing lands).
+  // seeded prefix of 1..size-1 units does, unsynced: bytes, or whole
+  // sectors on an O_DIRECT file. The buffers of that prefix (none: nothing
+  // lands).
   std::vector<iovec> landed_prefix(const Verdict& verdict, std::span<const iovec> buffers) {
     std::size_t size = 0;
     for (const iovec& b : buffers) size += b.iov_len;
-    if (!verdict.short_write || size <= 1) return {};
-    return prefix_of(buffers, 1 + static_cast<std::size_t>(shared_->rng() % (size - 1)));
+    const std::size_t unit = direct_ ? FaultFileSystem::kSectorBytes : 1;
+    const std::size_t units = size / unit;
+    if (!verdict.short_write || units <= 1) return {};
+    return prefix_of(buffers, unit * (1 + static_cast<std::size_t>(shared_->rng() % (units - 1))));
   }
 
   Task<IoResult<void>> failed_write(Verdict verdict, std::span<const iovec> buffers, std::uint64_t offset) {
@@ -299,7 +320,8 @@ class FaultFile final : public File {
   std::shared_ptr<FileState> state_;
   bool append_;
   bool writable_;
-  bool dsync_;  // opened O_DSYNC: a write that returns is durable
+  bool dsync_;   // opened O_DSYNC: a write that returns is durable
+  bool direct_;  // opened O_DIRECT (accepted): alignment is checked
 };
 
 }  // namespace
@@ -314,6 +336,8 @@ void FaultFileSystem::fail_nth(FaultOp kind, std::uint64_t nth, int error, bool 
   if (short_write) kind = FaultOp::Write;
   shared_->rules.push_back(FailRule{kind, count(kind) + nth, error, sticky, short_write});
 }
+
+void FaultFileSystem::accept_direct(bool accept) { shared_->accept_direct = accept; }
 
 void FaultFileSystem::flip_bit_on_nth_read(std::uint64_t nth) { shared_->flip_read_at = count(FaultOp::Read) + nth; }
 
@@ -347,12 +371,15 @@ void FaultFileSystem::forget_unsynced() {
 
 Task<IoResult<std::unique_ptr<File>>> FaultFileSystem::open(std::string path, OpenOptions options) {
   auto& s = *shared_;
-  // Refused as tmpfs refuses it (not a fault point): faults work at byte
-  // granularity (a short write lands any prefix), O_DIRECT at pages.
-  if (options.direct) co_return Errno{EINVAL};
+  // Refused as tmpfs refused it (not a fault point) unless accepted; the
+  // file underneath is opened without it either way (FaultFile checks the
+  // alignment).
+  if (options.direct && !s.accept_direct) co_return Errno{EINVAL};
+  OpenOptions base_options = options;
+  base_options.direct = false;
   if (Verdict e = s.check(FaultOp::Open, path)) co_return Errno{e.error};
   auto state = co_await s.track(path);  // before O_TRUNC can destroy the content
-  auto file = co_await s.base.open(path, options);
+  auto file = co_await s.base.open(path, base_options);
   if (!file) co_return Errno{file.error()};
   if (!state) {
     state = std::make_shared<FileState>();

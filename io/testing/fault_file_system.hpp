@@ -26,7 +26,12 @@
 // directories made by create_dirs are durable at once. A rename is durable
 // after sync_dir of the target's directory. Files opened with append are
 // tracked at the offset they actually landed at. An open asking for
-// O_DIRECT fails with EINVAL, as on tmpfs (short writes land byte prefixes).
+// O_DIRECT fails with EINVAL, as on tmpfs before Linux 6.6, unless
+// accept_direct(true): then such a file must be read and written as the
+// kernel demands (every buffer's address and length, and the offset,
+// multiples of kDirectAlign, else EINVAL), and a short write lands whole
+// 512-byte sectors, as a device does. The file underneath is opened without
+// O_DIRECT: the wrapper models the device, whatever the base file system is.
 // Threading: like any FileSystem, its coroutines run on the owning runtime's
 // loop thread (and its workers, with Asio); the fault and counter methods
 // may be called from the test thread while no operation is in flight,
@@ -103,6 +108,10 @@ class FaultFileSystem final : public FileSystem {
   // chosen from the seed).
   void flip_bit_on_nth_read(std::uint64_t nth);
   void clear_faults();
+  // Accept O_DIRECT opens (see the header comment). Affects later opens.
+  void accept_direct(bool accept);
+  static constexpr std::size_t kDirectAlign = 4096;
+  static constexpr std::size_t kSectorBytes = 512;
   // Every fault injected so far (a power-loss sweep's sticky rule adds one per failed call).
   std::vector<InjectedFault> injected() const;
 

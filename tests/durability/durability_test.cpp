@@ -47,6 +47,10 @@ std::vector<Subject> subjects() {
     s.config.lsm_config.compaction_threshold = 2;
     s.config.cow_config.max_keys_per_node = 4;
     out.push_back(s);
+    // The same with the log written O_DIRECT, as on a real disk.
+    s.name += "DirectLog";
+    s.direct_log = true;
+    out.push_back(s);
   }
   return out;
 }
@@ -87,15 +91,28 @@ TEST_P(Sweep, EveryAcknowledgedWriteSurvivesAndNoErrorIsSwallowed) {
   for (const std::string& failure : report.failures) ADD_FAILURE() << failure;
 }
 
+std::string sweep_name(const ::testing::TestParamInfo<std::tuple<std::string, Mode>>& info) {
+  const Mode mode = std::get<1>(info.param);
+  return std::get<0>(info.param) + (mode == Mode::PowerLoss ? "_PowerLoss"
+                                    : mode == Mode::Faults  ? "_Faults"
+                                                            : "_RecoveryFaults");
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, Sweep,
                          ::testing::Combine(::testing::Values("KvMapStore", "CowBTree", "LsmTree"),
-                                            ::testing::Values(Mode::PowerLoss, Mode::Faults, Mode::RecoveryFaults)),
-                         [](const auto& info) {
-                           const Mode mode = std::get<1>(info.param);
-                           return std::get<0>(info.param) + (mode == Mode::PowerLoss ? "_PowerLoss"
-                                                             : mode == Mode::Faults  ? "_Faults"
-                                                                                     : "_RecoveryFaults");
-                         });
+                                            ::testing::Values(Mode::PowerLoss, Mode::Faults,
+                                                              Mode::RecoveryFaults)),
+                         sweep_name);
+
+// The log's O_DIRECT path (whole pages, the last partial one written again
+// with each commit) under power loss and at open; the faults sweep once.
+INSTANTIATE_TEST_SUITE_P(DirectLog, Sweep,
+                         ::testing::Values(std::make_tuple("CowBTreeDirectLog", Mode::PowerLoss),
+                                           std::make_tuple("CowBTreeDirectLog", Mode::Faults),
+                                           std::make_tuple("CowBTreeDirectLog", Mode::RecoveryFaults),
+                                           std::make_tuple("LsmTreeDirectLog", Mode::PowerLoss),
+                                           std::make_tuple("LsmTreeDirectLog", Mode::RecoveryFaults)),
+                         sweep_name);
 
 }  // namespace
 }  // namespace orbit::durability

@@ -125,10 +125,13 @@ std::unique_ptr<io::Runtime> plain_runtime(io::BackendChoice backend) {
   return rt ? std::move(rt).value() : nullptr;
 }
 
-std::unique_ptr<io::testing::FaultRuntime> fault_runtime(io::BackendChoice backend, std::uint64_t seed) {
+std::unique_ptr<io::testing::FaultRuntime> fault_runtime(io::BackendChoice backend, std::uint64_t seed,
+                                                         bool accept_direct) {
   auto plain = plain_runtime(backend);
   if (!plain) return nullptr;
-  return std::make_unique<io::testing::FaultRuntime>(std::move(plain), seed);
+  auto rt = std::make_unique<io::testing::FaultRuntime>(std::move(plain), seed);
+  rt->faults().accept_direct(accept_direct);
+  return rt;
 }
 
 // What a store answered after recovery: its leases and its stats.
@@ -261,7 +264,7 @@ struct Sweeper {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     const std::uint64_t n = point ? point->n : 0;
-    auto rt = fault_runtime(backend, seed + n);
+    auto rt = fault_runtime(backend, seed + n, subject.direct_log);
     if (!rt) {
       run.any_error = true;
       return run;
@@ -455,11 +458,14 @@ struct Sweeper {
     // segment became ready just before that write, the write rolls onto it
     // first, the new segment's header write fails (the file is removed) and
     // no tail is left: set up again (background timing decides; a second try
-    // practically always works).
-    auto set_up = [&]() -> bool {
+    // practically always works). On an O_DIRECT log the sectors that landed
+    // may hold only the old bytes of the log's last page: the next attempt's
+    // seed lands another count.
+    auto set_up = [&](int attempt) -> bool {
       std::filesystem::remove_all(dir);
       std::filesystem::create_directories(dir);
-      auto rt = fault_runtime(io::BackendChoice::IoUring, seed);
+      // Each attempt its own seed: how much of the write lands comes from it.
+      auto rt = fault_runtime(io::BackendChoice::IoUring, seed + attempt - 1, subject.direct_log);
       io::testing::FaultRuntime* faults = rt.get();
       auto opened = sync_wait(subject.open(config(), std::move(rt)));
       if (!opened) {
@@ -477,9 +483,17 @@ struct Sweeper {
       faults->faults().fail_nth(FaultOp::ShortWrite, 1, EIO, /*sticky=*/true);
       Lease extra = workload.front().ops.front().lease;
       extra.version += 1000;
-      (void)sync_wait(store->store_lease(extra));
       io::testing::CrashOptions crash;
       crash.tear_last_write_at = 7;
+      if (subject.direct_log) {
+        // An O_DIRECT log writes whole pages, starting with its last
+        // partial page again, and a short write lands whole sectors: a
+        // record over several pages, all that landed kept, is torn part-way
+        // for most sector counts (7 bytes would keep only old bytes).
+        extra.metadata.custom_data = "{\"pad\":\"" + std::string(3 * 4096, 'x') + "\"}";
+        crash.tear_last_write_at = std::numeric_limits<std::size_t>::max();
+      }
+      (void)sync_wait(store->store_lease(extra));
       (void)faults->block_on(faults->faults().lose_power(crash));
       store.reset();
       std::filesystem::remove_all(pristine);
@@ -495,8 +509,8 @@ struct Sweeper {
     // A clean open of the kept directory counts the operations of recovery.
     Counts open_counts{};
     for (int attempt = 1;; ++attempt) {
-      if (!set_up()) return report;
-      auto rt = fault_runtime(io::BackendChoice::IoUring, seed);
+      if (!set_up(attempt)) return report;
+      auto rt = fault_runtime(io::BackendChoice::IoUring, seed, subject.direct_log);
       io::testing::FaultRuntime* faults = rt.get();
       auto opened = sync_wait(subject.open(config(), std::move(rt)));
       if (!opened) {
@@ -530,7 +544,7 @@ struct Sweeper {
         RunResult run;
         std::optional<State> faulted_state;
         {
-          auto rt = fault_runtime(backend, seed + point.n);
+          auto rt = fault_runtime(backend, seed + point.n, subject.direct_log);
           io::testing::FaultRuntime* faults = rt.get();
           faults->faults().fail_nth(point.kind, point.n, point.n % 2 ? EIO : ENOSPC);
           auto opened = sync_wait(subject.open(config(), std::move(rt)));

@@ -33,6 +33,10 @@
 //
 // Every reopen must succeed (a refused open is a failure), and the reopened
 // store's stats().total_keys must equal the number of leases read back.
+//
+// A Subject with direct_log runs the same over a log written O_DIRECT (the
+// default on a real disk; the fault file system then enforces O_DIRECT's
+// alignment and lands short writes as whole sectors).
 #pragma once
 
 #include <cstdint>
@@ -50,6 +54,9 @@ struct Subject {
   std::string name;
   EngineOpenFn open = nullptr;
   PersistenceConfig config;  // data_dir is filled per run
+  // The fault file system accepts O_DIRECT, so the log is written with it
+  // (the default on a real disk) instead of buffered O_DSYNC (tmpfs).
+  bool direct_log = false;
 };
 
 enum class Mode { PowerLoss, Faults, RecoveryFaults };

@@ -2,6 +2,9 @@
 // bit flips, counters. Each test runs as one coroutine on the runtime.
 #include "io/testing/fault_file_system.hpp"
 
+#include <algorithm>
+#include <array>
+#include <memory>
 #include <string>
 
 #include "tests/io/io_test_support.hpp"
@@ -270,6 +273,56 @@ Task<void> short_writes(Runtime* rt, std::string dir) {
 
 // Goal: a short write leaves a prefix of its data, unsynced, and reports the error.
 TEST_P(FaultSuite, ShortWrites) { rt->block_on(short_writes(rt.get(), dir)); }
+
+// O_DIRECT: refused (EINVAL, as tmpfs refused it) until accepted; then the
+// kernel's alignment rule holds, O_DSYNC writes are durable when they
+// return, and a short write lands whole sectors.
+Task<void> direct_files(Runtime* rt, std::string dir) {
+  FaultFileSystem fs(rt->fs(), 3);
+  const std::string path = dir + "/direct";
+  OpenOptions options = OpenOptions::read_write_create();
+  options.direct = true;
+  options.dsync = true;
+  EXPECT_EQ((co_await fs.open(path, options)).error(), EINVAL);
+  fs.accept_direct(true);
+  auto file = co_await fs.open(path, options);
+  EXPECT_TRUE(file.ok());
+  if (!file) co_return;
+  EXPECT_TRUE((co_await fs.sync_dir(dir)).ok());
+  constexpr std::size_t kPage = FaultFileSystem::kDirectAlign;
+  struct alignas(kPage) Pages {
+    std::array<char, 4 * kPage> bytes;
+  };
+  auto pages = std::make_unique<Pages>();
+  std::fill(pages->bytes.begin(), pages->bytes.end(), 'a');
+  auto span_of = [&](std::size_t from, std::size_t size) {
+    return std::as_bytes(std::span<const char>(pages->bytes.data() + from, size));
+  };
+  // Misaligned offset, length or address: EINVAL, nothing written.
+  EXPECT_EQ((co_await (*file)->write_at(span_of(0, kPage), 512)).error(), EINVAL);
+  EXPECT_EQ((co_await (*file)->write_at(span_of(0, 100), 0)).error(), EINVAL);
+  EXPECT_EQ((co_await (*file)->write_at(span_of(8, kPage), 0)).error(), EINVAL);
+  EXPECT_EQ(co_await read_all(rt->fs(), path), "");
+  // Aligned: written, and durable (O_DSYNC) when it returns.
+  EXPECT_TRUE((co_await (*file)->write_at(span_of(0, kPage), 0)).ok());
+  std::array<std::byte, 10> small{};
+  EXPECT_EQ((co_await (*file)->read_at(small, 0)).error(), EINVAL);
+  // A short write lands a whole number of sectors, fewer than it had.
+  std::fill(pages->bytes.begin(), pages->bytes.end(), 'b');
+  fs.fail_nth(FaultOp::ShortWrite, 1, EIO);
+  EXPECT_EQ((co_await (*file)->write_at(span_of(0, 4 * kPage), kPage)).error(), EIO);
+  const std::string landed = co_await read_all(rt->fs(), path);
+  EXPECT_GT(landed.size(), kPage);
+  EXPECT_LT(landed.size(), 5 * kPage);
+  EXPECT_EQ(landed.size() % FaultFileSystem::kSectorBytes, 0u);
+  EXPECT_EQ(landed.substr(0, kPage), std::string(kPage, 'a'));
+  EXPECT_EQ(landed.substr(kPage), std::string(landed.size() - kPage, 'b'));
+  file->reset();
+  EXPECT_TRUE((co_await fs.crash()).ok());  // the failed write's sectors were never acknowledged
+  EXPECT_EQ(co_await read_all(rt->fs(), path), std::string(kPage, 'a'));
+}
+
+TEST_P(FaultSuite, DirectFilesWhenAccepted) { rt->block_on(direct_files(rt.get(), dir)); }
 
 Task<void> garbage_over_unsynced(Runtime* rt, std::string dir) {
   const std::string synced = "synced.";

@@ -21,7 +21,11 @@ using io::testing::FaultOp;
 
 class WalFaultTest : public WalTest {
  protected:
-  WalOptions fault_options(FaultFileSystem& fs) {
+  // `direct`: the file system accepts O_DIRECT, so a durable log writes
+  // its segments with it (the default on a real disk); else it falls back
+  // to buffered O_DSYNC, as on tmpfs.
+  WalOptions fault_options(FaultFileSystem& fs, bool direct = false) {
+    fs.accept_direct(direct);
     WalOptions o = options();
     o.file_system = &fs;
     o.prepare_spare = false;  // Wals are destroyed without close() to simulate power loss
@@ -200,33 +204,37 @@ TEST_P(WalFaultTest, PowerLossKeepsEveryAcknowledgedRecordAndNoHalfRecord) {
 }
 
 TEST_P(WalFaultTest, PowerLossInDurableModeLosesNothingAcknowledged) {
-  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
-    std::filesystem::remove_all(dir);
-    FaultFileSystem fs(rt->fs(), seed);
-    WalOptions o = fault_options(fs);
-    o.segment_size = 64 * 1024;
-    auto wal = must_open(o);
-    ASSERT_TRUE(wal);
-    std::vector<std::string> all = payloads(1, 400, 300);
-    auto results = append_concurrently(*wal, all);
-    std::map<std::uint64_t, std::string> acked;
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      ASSERT_TRUE(results[i].ok());
-      acked[results[i]->lsn] = all[i];
+  for (bool direct : {false, true}) {
+    SCOPED_TRACE(direct ? "O_DIRECT log" : "buffered O_DSYNC log");
+    for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+      SCOPED_TRACE("seed " + std::to_string(seed));
+      std::filesystem::remove_all(dir);
+      FaultFileSystem fs(rt->fs(), seed);
+      WalOptions o = fault_options(fs, direct);
+      o.segment_size = 64 * 1024;
+      auto wal = must_open(o);
+      ASSERT_TRUE(wal);
+      ASSERT_EQ(wal->direct_io(), direct);
+      std::vector<std::string> all = payloads(1, 400, 300);
+      auto results = append_concurrently(*wal, all);
+      std::map<std::uint64_t, std::string> acked;
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        ASSERT_TRUE(results[i].ok());
+        acked[results[i]->lsn] = all[i];
+      }
+      wal.reset();
+      CrashOptions crash;
+      crash.keep_random_prefix = true;
+      crash.tear_last_write_at = 7;
+      ASSERT_TRUE(run(fs.crash(crash)).ok());
+      wal = must_open(o);
+      ASSERT_TRUE(wal);
+      auto got = replay(*wal, 1);
+      ASSERT_TRUE(got.ok()) << got.error().to_string();
+      ASSERT_EQ(got->records.size(), acked.size());
+      for (auto& [lsn, payload] : got->records) EXPECT_EQ(payload, acked[lsn]);
+      ASSERT_TRUE(run(wal->close()).ok());
     }
-    wal.reset();
-    CrashOptions crash;
-    crash.keep_random_prefix = true;
-    crash.tear_last_write_at = 7;
-    ASSERT_TRUE(run(fs.crash(crash)).ok());
-    wal = must_open(o);
-    ASSERT_TRUE(wal);
-    auto got = replay(*wal, 1);
-    ASSERT_TRUE(got.ok()) << got.error().to_string();
-    ASSERT_EQ(got->records.size(), acked.size());
-    for (auto& [lsn, payload] : got->records) EXPECT_EQ(payload, acked[lsn]);
-    ASSERT_TRUE(run(wal->close()).ok());
   }
 }
 
@@ -235,59 +243,64 @@ TEST_P(WalFaultTest, PowerLossInDurableModeLosesNothingAcknowledged) {
 // then power is lost. Whatever failed, every acknowledged record at or
 // above the checkpoint replays with its payload, and the log reopens.
 TEST_P(WalFaultTest, FailureAtEveryIoCallThenPowerLossKeepsAcknowledgedRecords) {
-  auto workload = [&](FaultFileSystem& fs, std::map<std::uint64_t, bool>& acked, std::uint64_t& checkpoint) {
-    WalOptions o = fault_options(fs);
-    o.segment_size = 32 * 1024;
-    o.recycle = 1;
-    auto opened = open(o);
-    if (!opened.ok()) return;
-    auto wal = std::move(opened.value());
-    for (int i = 1; i <= 45; ++i) {
-      auto r = run(wal->append(payload_for(static_cast<std::uint64_t>(i), 1500)));
-      if (r.ok()) acked[r->lsn] = true;
-      if (i % 15 == 0 && r.ok() && run(wal->truncate_before(r->lsn - 5)).ok()) checkpoint = r->lsn - 5;
+  for (bool direct : {false, true}) {
+    SCOPED_TRACE(direct ? "O_DIRECT log" : "buffered O_DSYNC log");
+    auto workload = [&](FaultFileSystem& fs, std::map<std::uint64_t, bool>& acked,
+                        std::uint64_t& checkpoint) {
+      WalOptions o = fault_options(fs, direct);
+      o.segment_size = 32 * 1024;
+      o.recycle = 1;
+      auto opened = open(o);
+      if (!opened.ok()) return;
+      auto wal = std::move(opened.value());
+      EXPECT_EQ(wal->direct_io(), direct);
+      for (int i = 1; i <= 45; ++i) {
+        auto r = run(wal->append(payload_for(static_cast<std::uint64_t>(i), 1500)));
+        if (r.ok()) acked[r->lsn] = true;
+        if (i % 15 == 0 && r.ok() && run(wal->truncate_before(r->lsn - 5)).ok()) checkpoint = r->lsn - 5;
+      }
+      (void)run(wal->close());
+    };
+    std::uint64_t total = 0;
+    {
+      std::filesystem::remove_all(dir);
+      FaultFileSystem fs(rt->fs(), 99);
+      std::map<std::uint64_t, bool> acked;
+      std::uint64_t checkpoint = 0;
+      workload(fs, acked, checkpoint);
+      ASSERT_EQ(acked.size(), 45u);
+      total = fs.count(FaultOp::Any);
     }
-    (void)run(wal->close());
-  };
-  std::uint64_t total = 0;
-  {
-    std::filesystem::remove_all(dir);
-    FaultFileSystem fs(rt->fs(), 99);
-    std::map<std::uint64_t, bool> acked;
-    std::uint64_t checkpoint = 0;
-    workload(fs, acked, checkpoint);
-    ASSERT_EQ(acked.size(), 45u);
-    total = fs.count(FaultOp::Any);
-  }
-  ASSERT_GT(total, 50u);
-  // About 25 failure points spread over the whole run (every call would
-  // take too long for a unit test; the spread still hits open, appends,
-  // rolls, recycling renames, truncation and close).
-  std::uint64_t step = std::max<std::uint64_t>(1, total / 25);
-  for (std::uint64_t nth = 1; nth <= total; nth += step) {
-    SCOPED_TRACE("first failing io call " + std::to_string(nth) + " of " + std::to_string(total));
-    std::filesystem::remove_all(dir);
-    FaultFileSystem fs(rt->fs(), nth);
-    fs.fail_nth(FaultOp::Any, nth, EIO, /*sticky=*/true);
-    std::map<std::uint64_t, bool> acked;
-    std::uint64_t checkpoint = 0;
-    workload(fs, acked, checkpoint);
-    fs.clear_faults();
-    ASSERT_TRUE(run(fs.crash()).ok());
-    if (!std::filesystem::exists(dir)) continue;  // failed before the log existed
-    WalOptions o = fault_options(fs);
-    o.segment_size = 32 * 1024;
-    auto wal = must_open(o);
-    ASSERT_TRUE(wal);
-    auto got = replay(*wal, checkpoint);
-    ASSERT_TRUE(got.ok()) << got.error().to_string();
-    std::map<std::uint64_t, std::string> replayed(got->records.begin(), got->records.end());
-    for (auto& [lsn, ok] : acked) {
-      if (lsn < checkpoint) continue;
-      ASSERT_TRUE(replayed.count(lsn)) << "acknowledged lsn " << lsn << " lost";
+    ASSERT_GT(total, 50u);
+    // About 25 failure points spread over the whole run (every call would
+    // take too long for a unit test; the spread still hits open, appends,
+    // rolls, recycling renames, truncation and close).
+    std::uint64_t step = std::max<std::uint64_t>(1, total / 25);
+    for (std::uint64_t nth = 1; nth <= total; nth += step) {
+      SCOPED_TRACE("first failing io call " + std::to_string(nth) + " of " + std::to_string(total));
+      std::filesystem::remove_all(dir);
+      FaultFileSystem fs(rt->fs(), nth);
+      fs.fail_nth(FaultOp::Any, nth, EIO, /*sticky=*/true);
+      std::map<std::uint64_t, bool> acked;
+      std::uint64_t checkpoint = 0;
+      workload(fs, acked, checkpoint);
+      fs.clear_faults();
+      ASSERT_TRUE(run(fs.crash()).ok());
+      if (!std::filesystem::exists(dir)) continue;  // failed before the log existed
+      WalOptions o = fault_options(fs, direct);
+      o.segment_size = 32 * 1024;
+      auto wal = must_open(o);
+      ASSERT_TRUE(wal);
+      auto got = replay(*wal, checkpoint);
+      ASSERT_TRUE(got.ok()) << got.error().to_string();
+      std::map<std::uint64_t, std::string> replayed(got->records.begin(), got->records.end());
+      for (auto& [lsn, ok] : acked) {
+        if (lsn < checkpoint) continue;
+        ASSERT_TRUE(replayed.count(lsn)) << "acknowledged lsn " << lsn << " lost";
+      }
+      for (auto& [lsn, payload] : replayed) ASSERT_EQ(payload, payload_for(lsn, 1500));
+      ASSERT_TRUE(run(wal->close()).ok());
     }
-    for (auto& [lsn, payload] : replayed) ASSERT_EQ(payload, payload_for(lsn, 1500));
-    ASSERT_TRUE(run(wal->close()).ok());
   }
 }
 
@@ -298,82 +311,91 @@ TEST_P(WalFaultTest, FailureAtEveryIoCallThenPowerLossKeepsAcknowledgedRecords) 
 // LSN order from 1, and the log reopens and goes on. A torn header write
 // without power loss leaves no damaged segment behind.
 TEST_P(WalFaultTest, EarlyRollCutAtEveryFileOperationLosesNoAcknowledgedRecord) {
-  constexpr int kBefore = 10;
-  constexpr int kAfter = 4;
-  WalOptions o;
-  // A log written without spares (its segment grows with every append),
-  // closed, and a prepared spare left beside it, as prepare_spare would.
-  auto setup = [&](FaultFileSystem& fs) {
-    std::filesystem::remove_all(dir);
-    o = fault_options(fs);
-    o.segment_size = 64 * 1024;
-    auto wal = must_open(o);
-    ASSERT_TRUE(wal);
-    for (auto& p : payloads(1, kBefore)) ASSERT_TRUE(run(wal->append(p)).ok());
-    ASSERT_TRUE(run(wal->close()).ok());
-    write_file(dir + "/spare-000002.wal.free", std::string(o.segment_size, '\0'));
-  };
-  // Reopens and appends one at a time; the first append rolls early.
-  auto workload = [&](std::set<std::uint64_t>& acked) {
-    auto opened = open(o);
-    if (!opened.ok()) return;
-    auto wal = std::move(opened.value());
-    for (auto& p : payloads(kBefore + 1, kAfter)) {
-      auto r = run(wal->append(p));
-      if (r.ok()) acked.insert(r->lsn);
+  for (bool direct : {false, true}) {
+    SCOPED_TRACE(direct ? "O_DIRECT log" : "buffered O_DSYNC log");
+    constexpr int kBefore = 10;
+    constexpr int kAfter = 4;
+    // An O_DIRECT log writes whole pages, zeros after its end: appends
+    // overwrite those until one crosses into the next page. Records larger
+    // than a page make the first append grow the file there too.
+    const std::size_t after_size = direct ? 5000 : 128;
+    auto size_of = [&](std::size_t lsn) { return lsn > kBefore ? after_size : 128; };
+    WalOptions o;
+    // A log written without spares (its segment grows with every append),
+    // closed, and a prepared spare left beside it, as prepare_spare would.
+    auto setup = [&](FaultFileSystem& fs) {
+      std::filesystem::remove_all(dir);
+      o = fault_options(fs, direct);
+      o.segment_size = 64 * 1024;
+      auto wal = must_open(o);
+      ASSERT_TRUE(wal);
+      ASSERT_EQ(wal->direct_io(), direct);
+      for (auto& p : payloads(1, kBefore)) ASSERT_TRUE(run(wal->append(p)).ok());
+      ASSERT_TRUE(run(wal->close()).ok());
+      write_file(dir + "/spare-000002.wal.free", std::string(o.segment_size, '\0'));
+    };
+    // Reopens and appends one at a time; the first append rolls early.
+    auto workload = [&](std::set<std::uint64_t>& acked) {
+      auto opened = open(o);
+      if (!opened.ok()) return;
+      auto wal = std::move(opened.value());
+      for (auto& p : payloads(kBefore + 1, kAfter, after_size)) {
+        auto r = run(wal->append(p));
+        if (r.ok()) acked.insert(r->lsn);
+      }
+      // Power loss: no close.
+    };
+    std::uint64_t total = 0;
+    {
+      FaultFileSystem fs(rt->fs(), 1);
+      setup(fs);
+      fs.reset_counts();
+      std::set<std::uint64_t> acked;
+      workload(acked);
+      ASSERT_EQ(acked.size(), static_cast<std::size_t>(kAfter));
+      ASSERT_TRUE(std::filesystem::exists(segment_path(2))) << "the first append rolled early";
+      EXPECT_LT(std::filesystem::file_size(segment_path(1)), kBlockSize);
+      total = fs.count(FaultOp::Any);
     }
-    // Power loss: no close.
-  };
-  std::uint64_t total = 0;
-  {
-    FaultFileSystem fs(rt->fs(), 1);
+    for (std::uint64_t nth = 1; nth <= total; ++nth) {
+      SCOPED_TRACE("first failing io call " + std::to_string(nth) + " of " + std::to_string(total));
+      FaultFileSystem fs(rt->fs(), nth);
+      setup(fs);
+      fs.fail_nth(FaultOp::Any, nth, EIO, /*sticky=*/true);
+      std::set<std::uint64_t> acked;
+      workload(acked);
+      fs.clear_faults();
+      CrashOptions crash;
+      crash.keep_random_prefix = nth % 2 == 0;
+      ASSERT_TRUE(run(fs.crash(crash)).ok());
+      auto wal = must_open(o);
+      ASSERT_TRUE(wal);
+      auto got = replay(*wal, 1);
+      ASSERT_TRUE(got.ok()) << got.error().to_string();
+      ASSERT_GE(got->records.size(), static_cast<std::size_t>(kBefore));
+      for (std::size_t i = 0; i < got->records.size(); ++i) {
+        ASSERT_EQ(got->records[i].first, i + 1);
+        ASSERT_EQ(got->records[i].second, payload_for(i + 1, size_of(i + 1)));
+      }
+      for (std::uint64_t lsn : acked)
+        ASSERT_LE(lsn, got->records.size()) << "acknowledged lsn " << lsn << " lost";
+      EXPECT_EQ(run(wal->append("next"))->lsn, got->records.size() + 1);
+      ASSERT_TRUE(run(wal->close()).ok());
+    }
+    // A short write of the new segment's header (the workload's first write),
+    // no power loss: the half header is removed, so the log reopens intact.
+    FaultFileSystem fs(rt->fs(), 7);
     setup(fs);
-    fs.reset_counts();
+    fs.fail_nth(FaultOp::ShortWrite, 1, EIO);
     std::set<std::uint64_t> acked;
     workload(acked);
-    ASSERT_EQ(acked.size(), static_cast<std::size_t>(kAfter));
-    ASSERT_TRUE(std::filesystem::exists(segment_path(2))) << "the first append rolled early";
-    EXPECT_LT(std::filesystem::file_size(segment_path(1)), kBlockSize);
-    total = fs.count(FaultOp::Any);
-  }
-  for (std::uint64_t nth = 1; nth <= total; ++nth) {
-    SCOPED_TRACE("first failing io call " + std::to_string(nth) + " of " + std::to_string(total));
-    FaultFileSystem fs(rt->fs(), nth);
-    setup(fs);
-    fs.fail_nth(FaultOp::Any, nth, EIO, /*sticky=*/true);
-    std::set<std::uint64_t> acked;
-    workload(acked);
+    EXPECT_TRUE(acked.empty());
     fs.clear_faults();
-    CrashOptions crash;
-    crash.keep_random_prefix = nth % 2 == 0;
-    ASSERT_TRUE(run(fs.crash(crash)).ok());
     auto wal = must_open(o);
     ASSERT_TRUE(wal);
-    auto got = replay(*wal, 1);
-    ASSERT_TRUE(got.ok()) << got.error().to_string();
-    ASSERT_GE(got->records.size(), static_cast<std::size_t>(kBefore));
-    for (std::size_t i = 0; i < got->records.size(); ++i) {
-      ASSERT_EQ(got->records[i].first, i + 1);
-      ASSERT_EQ(got->records[i].second, payload_for(i + 1, 128));
-    }
-    for (std::uint64_t lsn : acked)
-      ASSERT_LE(lsn, got->records.size()) << "acknowledged lsn " << lsn << " lost";
-    EXPECT_EQ(run(wal->append("next"))->lsn, got->records.size() + 1);
+    EXPECT_EQ(wal->next_lsn(), static_cast<std::uint64_t>(kBefore) + 1);
     ASSERT_TRUE(run(wal->close()).ok());
   }
-  // A short write of the new segment's header (the workload's first write),
-  // no power loss: the half header is removed, so the log reopens intact.
-  FaultFileSystem fs(rt->fs(), 7);
-  setup(fs);
-  fs.fail_nth(FaultOp::ShortWrite, 1, EIO);
-  std::set<std::uint64_t> acked;
-  workload(acked);
-  EXPECT_TRUE(acked.empty());
-  fs.clear_faults();
-  auto wal = must_open(o);
-  ASSERT_TRUE(wal);
-  EXPECT_EQ(wal->next_lsn(), static_cast<std::uint64_t>(kBefore) + 1);
-  ASSERT_TRUE(run(wal->close()).ok());
 }
 
 // A spare's zeros go out chunk by chunk, each synced before the next is
