@@ -8,7 +8,6 @@
 #pragma once
 
 #include <coroutine>
-#include <deque>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -16,60 +15,88 @@
 namespace orbit {
 
 class KeyedMutex {
+  // A coroutine waiting for a key: a node of the key's FIFO, living in its
+  // awaiter (so in the suspended coroutine's frame) until it is resumed.
+  // A held key's entry allocates nothing more than its map node, whose key
+  // is the caller's string, moved in: every lease primitive locks one.
+  struct Waiter {
+    std::coroutine_handle<> handle;
+    Waiter* next = nullptr;
+  };
+  struct Waiters {
+    Waiter* head = nullptr;
+    Waiter* tail = nullptr;
+  };
+  using Map = std::unordered_map<std::string, Waiters>;
+  // A map element's address stays valid across rehashing until it is erased.
+  using Held = Map::value_type;
+
  public:
   class Guard {
    public:
     Guard() = default;
-    Guard(KeyedMutex* owner, std::string key) : owner_(owner), key_(std::move(key)) {}
-    Guard(Guard&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)), key_(std::move(other.key_)) {}
+    Guard(KeyedMutex* owner, Held* held) : owner_(owner), held_(held) {}
+    Guard(Guard&& other) noexcept
+        : owner_(std::exchange(other.owner_, nullptr)), held_(std::exchange(other.held_, nullptr)) {}
     Guard& operator=(Guard&& other) noexcept {
       if (this != &other) {
         release();
         owner_ = std::exchange(other.owner_, nullptr);
-        key_ = std::move(other.key_);
+        held_ = std::exchange(other.held_, nullptr);
       }
       return *this;
     }
     ~Guard() { release(); }
     void release() {
-      if (owner_) std::exchange(owner_, nullptr)->unlock(key_);
+      if (owner_) std::exchange(owner_, nullptr)->unlock(*std::exchange(held_, nullptr));
     }
 
    private:
     KeyedMutex* owner_ = nullptr;
-    std::string key_;
+    Held* held_ = nullptr;
   };
 
   auto lock(std::string key) {
     struct Awaiter {
       KeyedMutex* mutex;
       std::string key;
+      Held* held = nullptr;
+      Waiter waiter;
       bool await_ready() {
-        auto [it, inserted] = mutex->held_.try_emplace(key);
+        auto [it, inserted] = mutex->held_.try_emplace(std::move(key));  // moved only if inserted
+        held = &*it;
         return inserted;  // nobody held it: ours now
       }
-      void await_suspend(std::coroutine_handle<> h) { mutex->held_[key].push_back(h); }
-      Guard await_resume() { return Guard(mutex, std::move(key)); }
+      void await_suspend(std::coroutine_handle<> h) {
+        waiter.handle = h;
+        Waiters& queue = held->second;
+        if (queue.tail)
+          queue.tail->next = &waiter;
+        else
+          queue.head = &waiter;
+        queue.tail = &waiter;
+      }
+      Guard await_resume() { return Guard(mutex, held); }
     };
-    return Awaiter{this, std::move(key)};
+    return Awaiter{this, std::move(key), nullptr, {}};
   }
 
   std::size_t held_keys() const noexcept { return held_.size(); }
 
  private:
-  void unlock(const std::string& key) {
-    auto it = held_.find(key);
-    if (it == held_.end()) return;
-    if (it->second.empty()) {
-      held_.erase(it);
+  void unlock(Held& held) {
+    Waiters& queue = held.second;
+    Waiter* next = queue.head;
+    if (!next) {
+      held_.erase(held_.find(held.first));  // (not erase(key): the key is the element's own)
       return;
     }
-    auto next = it->second.front();
-    it->second.pop_front();
-    next.resume();  // the key stays held: ownership passes to `next`
+    queue.head = next->next;
+    if (!queue.head) queue.tail = nullptr;
+    next->handle.resume();  // the key stays held: ownership passes to `next`
   }
 
-  std::unordered_map<std::string, std::deque<std::coroutine_handle<>>> held_;
+  Map held_;
 };
 
 }  // namespace orbit

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "orbit/task.hpp"
@@ -63,6 +64,52 @@ TEST(KeyedMutex, OneHolderPerKeyInArrivalOrder) {
   gate.open_one();  // 3 releases "b"
   gate.open_one();  // 2 releases "a" -> 4 enters
   EXPECT_EQ(order, (std::vector<int>{1, 3, 2, 4}));
+  gate.open_one();
+  EXPECT_EQ(m.held_keys(), 0u);
+}
+
+// Many waiters on one key while other keys come and go (the map rehashes
+// under the held entries): each enters once, in arrival order, and every
+// key is free at the end.
+TEST(KeyedMutex, QueuesSurviveRehashing) {
+  KeyedMutex m;
+  Gate gate;
+  std::vector<int> order;
+  for (int i = 0; i < 8; ++i) run(hold(m, "hot", gate, order, i));
+  for (int i = 0; i < 200; ++i) run(hold(m, "k" + std::to_string(i), gate, order, 100 + i));
+  EXPECT_EQ(m.held_keys(), 201u);
+  // The gate holds "hot"'s first holder and the 200 others; release the
+  // others first (each releases its own key).
+  std::vector<std::coroutine_handle<>> first = {gate.waiting.front()};
+  gate.waiting.erase(gate.waiting.begin());
+  while (!gate.waiting.empty()) gate.open_one();
+  EXPECT_EQ(m.held_keys(), 1u);
+  gate.waiting = first;
+  for (int i = 1; i < 8; ++i) {
+    gate.open_one();  // holder i-1 releases "hot": holder i enters
+    EXPECT_EQ(order.back(), i);
+  }
+  gate.open_one();
+  EXPECT_EQ(m.held_keys(), 0u);
+  EXPECT_EQ(order.size(), 208u);
+}
+
+// A guard moved or released early unlocks once.
+TEST(KeyedMutex, MovedGuardUnlocksOnce) {
+  KeyedMutex m;
+  Gate gate;
+  std::vector<int> order;
+  auto take = [&]() -> Task<void> {
+    auto guard = co_await m.lock("a");
+    KeyedMutex::Guard moved = std::move(guard);
+    moved.release();
+    moved.release();
+    order.push_back(0);
+  };
+  run(take());
+  EXPECT_EQ(m.held_keys(), 0u);
+  run(hold(m, "a", gate, order, 1));
+  EXPECT_EQ(m.held_keys(), 1u);
   gate.open_one();
   EXPECT_EQ(m.held_keys(), 0u);
 }
