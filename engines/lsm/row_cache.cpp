@@ -14,11 +14,14 @@ const std::string* RowCache::lookup(std::string_view key) {
 }
 
 void RowCache::insert(std::string_view key, std::string_view value) {
-  if (capacity_ == 0) return;
-  if (auto it = map_.find(key); it != map_.end()) {
-    Entry& e = *it->second;
-    usage_ = usage_ - e.value.size() + value.size();
-    e.value.assign(value);
+  auto it = map_.find(key);
+  if (!fits(key, value)) {
+    // Kept, it would push out everything else and then itself.
+    if (it != map_.end()) erase(it->second);
+    return;
+  }
+  if (it != map_.end()) {
+    replace_value(*it->second, value);
     lru_.splice(lru_.begin(), lru_, it->second);
   } else {
     if (!key.empty()) first_bytes_.set(static_cast<unsigned char>(key.front()));
@@ -33,14 +36,17 @@ void RowCache::write_through(std::string_view key, bool erased, std::string_view
   if (map_.empty() || (!key.empty() && !first_bytes_.test(static_cast<unsigned char>(key.front())))) return;
   auto it = map_.find(key);
   if (it == map_.end()) return;
-  if (erased) {
+  if (erased || !fits(key, value)) {
     erase(it->second);
     return;
   }
-  Entry& e = *it->second;
+  replace_value(*it->second, value);
+  evict_to(capacity_);
+}
+
+void RowCache::replace_value(Entry& e, std::string_view value) {
   usage_ = usage_ - e.value.size() + value.size();
   e.value.assign(value);
-  evict_to(capacity_);
 }
 
 void RowCache::erase(List::iterator it) {

@@ -77,11 +77,24 @@ TEST(RowCacheTest, ZeroCapacityCachesNothing) {
   EXPECT_EQ(cache.entry_count(), 0u);
 }
 
+// An entry larger than the whole cache is not kept, and does not push out
+// the entries that fit; a cached key whose new value no longer fits leaves.
 TEST(RowCacheTest, AnEntryLargerThanTheCacheIsNotKept) {
-  RowCache cache(64);
-  cache.insert("k", std::string(200, 'v'));
-  EXPECT_EQ(cache.lookup("k"), nullptr);
+  const std::string value(100, 'v');
+  RowCache cache(2 * charge("k1", value));
+  cache.insert("k1", value);
+  cache.insert("k2", value);
+  cache.insert("big", std::string(400, 'v'));
+  EXPECT_EQ(cache.lookup("big"), nullptr);
+  EXPECT_NE(cache.lookup("k1"), nullptr);
+  EXPECT_NE(cache.lookup("k2"), nullptr);
+  cache.write_through("k1", false, std::string(400, 'v'));
+  EXPECT_EQ(cache.lookup("k1"), nullptr);
+  EXPECT_NE(cache.lookup("k2"), nullptr);
+  cache.insert("k2", std::string(400, 'v'));
+  EXPECT_EQ(cache.lookup("k2"), nullptr);
   EXPECT_EQ(cache.usage_bytes(), 0u);
+  EXPECT_EQ(cache.entry_count(), 0u);
 }
 
 }  // namespace
