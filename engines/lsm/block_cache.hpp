@@ -1,11 +1,9 @@
-// BlockCache: an LRU cache of decoded (verified, decompressed, parsed) data
-// blocks, keyed by (file number, block offset), bounded by the bytes of the
-// blocks it holds (block_cache_mb).
+// BlockCache: an LRU cache (lru_cache.hpp) of decoded (verified,
+// decompressed, parsed) data blocks, keyed by (file number, block offset),
+// bounded by the bytes of the blocks it holds (7/8 of block_cache_mb).
 //
-// Why not sharded: every read of a store runs on its runtime's single loop
-// thread, so there is no lock and nothing to shard. The cache hands out
-// shared_ptr<const Block>: an entry evicted while an iterator still reads
-// its block stays alive until that iterator lets go.
+// The cache hands out shared_ptr<const Block>: an entry evicted while an
+// iterator still reads its block stays alive until that iterator lets go.
 //
 // Index and filter blocks are not in this cache: each open SSTable keeps
 // its index block and filter in memory for as long as it is open (they are
@@ -15,24 +13,22 @@
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <unordered_map>
 
 #include "engines/lsm/block_reader.hpp"
+#include "engines/lsm/lru_cache.hpp"
 
 namespace orbit::lsm {
 
 class BlockCache {
  public:
   // capacity_bytes 0: nothing is cached (every lookup misses).
-  explicit BlockCache(std::size_t capacity_bytes) : capacity_(capacity_bytes) {}
-  BlockCache(const BlockCache&) = delete;
-  BlockCache& operator=(const BlockCache&) = delete;
+  explicit BlockCache(std::size_t capacity_bytes) : lru_(capacity_bytes) {}
 
   // The cached block, or null (counted as a hit or, if count_miss, a miss:
   // a probe that falls back to a read which looks again counts once).
-  std::shared_ptr<const Block> lookup(std::uint64_t file_number, std::uint64_t offset, bool count_miss = true);
+  std::shared_ptr<const Block> lookup(std::uint64_t file_number, std::uint64_t offset,
+                                      bool count_miss = true);
   // The same without a reference: the block stays valid only until the
   // cache is next changed (insert, erase_file), so only for a lookup that
   // finishes before anything else runs on the loop. Saves the reference
@@ -43,11 +39,11 @@ class BlockCache {
   // Drops every block of a file (it was deleted).
   void erase_file(std::uint64_t file_number);
 
-  std::uint64_t hits() const noexcept { return hits_; }
-  std::uint64_t misses() const noexcept { return misses_; }
-  std::size_t usage_bytes() const noexcept { return usage_; }
-  std::size_t capacity_bytes() const noexcept { return capacity_; }
-  std::size_t entry_count() const noexcept { return map_.size(); }
+  std::uint64_t hits() const noexcept { return lru_.hits(); }
+  std::uint64_t misses() const noexcept { return lru_.misses(); }
+  std::size_t usage_bytes() const noexcept { return lru_.usage_bytes(); }
+  std::size_t capacity_bytes() const noexcept { return lru_.capacity_bytes(); }
+  std::size_t entry_count() const noexcept { return lru_.entry_count(); }
 
  private:
   struct Key {
@@ -60,21 +56,8 @@ class BlockCache {
       return static_cast<std::size_t>(k.file * 0x9e3779b97f4a7c15ull ^ (k.offset + (k.offset << 21)));
     }
   };
-  struct Entry {
-    Key key;
-    std::shared_ptr<const Block> block;
-    std::size_t charge = 0;
-  };
-  using List = std::list<Entry>;
 
-  void evict_to(std::size_t limit);
-
-  std::size_t capacity_;
-  std::size_t usage_ = 0;
-  List lru_;  // front: most recently used
-  std::unordered_map<Key, List::iterator, KeyHash> map_;
-  std::uint64_t hits_ = 0;
-  std::uint64_t misses_ = 0;
+  LruCache<Key, std::shared_ptr<const Block>, Key, KeyHash> lru_;
 };
 
 }  // namespace orbit::lsm

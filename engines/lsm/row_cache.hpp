@@ -21,30 +21,29 @@
 // Flushes and compactions move versions between files without changing
 // any key's newest value, so they need not touch it.
 //
-// Bounded by the bytes of its entries (keys, values and a per-entry charge),
-// least recently used first out. Threading: the owning loop thread only.
+// An LRU cache (lru_cache.hpp) bounded by the bytes of its entries (keys,
+// values and a per-entry charge; 1/8 of block_cache_mb). Threading: the
+// owning loop thread only.
 #pragma once
 
 #include <bitset>
 #include <cstddef>
 #include <cstdint>
-#include <list>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+
+#include "engines/lsm/lru_cache.hpp"
 
 namespace orbit::lsm {
 
 class RowCache {
  public:
   // capacity_bytes 0: nothing is cached (every lookup misses).
-  explicit RowCache(std::size_t capacity_bytes) : capacity_(capacity_bytes) {}
-  RowCache(const RowCache&) = delete;
-  RowCache& operator=(const RowCache&) = delete;
+  explicit RowCache(std::size_t capacity_bytes) : lru_(capacity_bytes) {}
 
   // The cached value, or null (counted as a hit or a miss). The pointer is
   // valid until the cache is next changed.
-  const std::string* lookup(std::string_view key);
+  const std::string* lookup(std::string_view key) { return lru_.find(key); }
   // Caches `value` as the newest value of `key` (replacing what it held)
   // and evicts the least recently used entries past capacity. An entry
   // larger than the whole cache is not kept.
@@ -53,44 +52,26 @@ class RowCache {
   // when `erased` (or when `value` no longer fits). A key not cached stays out.
   void write_through(std::string_view key, bool erased, std::string_view value);
 
-  std::uint64_t hits() const noexcept { return hits_; }
-  std::uint64_t misses() const noexcept { return misses_; }
-  std::size_t usage_bytes() const noexcept { return usage_; }
-  std::size_t capacity_bytes() const noexcept { return capacity_; }
-  std::size_t entry_count() const noexcept { return map_.size(); }
+  std::uint64_t hits() const noexcept { return lru_.hits(); }
+  std::uint64_t misses() const noexcept { return lru_.misses(); }
+  std::size_t usage_bytes() const noexcept { return lru_.usage_bytes(); }
+  std::size_t capacity_bytes() const noexcept { return lru_.capacity_bytes(); }
+  std::size_t entry_count() const noexcept { return lru_.entry_count(); }
 
   // What an entry costs beyond its key and value bytes: the list node (two
-  // pointers, two std::string), the hash node (next pointer, string_view,
-  // iterator, cached hash) and its bucket.
-  static constexpr std::size_t kEntryOverhead = 16 + 2 * sizeof(std::string) + 8 + 16 + 8 + 8 + 8;
+  // pointers, two std::string, the charge), the hash node (next pointer,
+  // string_view, iterator, cached hash) and its bucket.
+  static constexpr std::size_t kEntryOverhead = 16 + 2 * sizeof(std::string) + 8 + 8 + 16 + 8 + 8 + 8;
+  static constexpr std::size_t charge(std::string_view key, std::string_view value) noexcept {
+    return key.size() + value.size() + kEntryOverhead;
+  }
 
  private:
-  struct Entry {
-    std::string key;
-    std::string value;
-  };
-  using List = std::list<Entry>;
-
-  static std::size_t charge(const Entry& e) noexcept {
-    return e.key.size() + e.value.size() + kEntryOverhead;
-  }
-  bool fits(std::string_view key, std::string_view value) const noexcept {
-    return key.size() + value.size() + kEntryOverhead <= capacity_;
-  }
-  void replace_value(Entry& e, std::string_view value);
-  void erase(List::iterator it);
-  void evict_to(std::size_t limit);
-
-  std::size_t capacity_;
-  std::size_t usage_ = 0;
-  List lru_;                                                  // front: most recently used
-  std::unordered_map<std::string_view, List::iterator> map_;  // keys view their Entry's key
+  LruCache<std::string, std::string, std::string_view> lru_;
   // The first bytes of keys ever inserted. Most changes written are to keys
   // never read by point (a store's index entries) and share no first byte
   // with the cached ones: write_through() passes them without hashing.
   std::bitset<256> first_bytes_;
-  std::uint64_t hits_ = 0;
-  std::uint64_t misses_ = 0;
 };
 
 }  // namespace orbit::lsm

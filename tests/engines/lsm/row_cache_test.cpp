@@ -11,9 +11,7 @@
 namespace orbit::lsm {
 namespace {
 
-std::size_t charge(const std::string& key, const std::string& value) {
-  return key.size() + value.size() + RowCache::kEntryOverhead;
-}
+std::size_t charge(const std::string& key, const std::string& value) { return RowCache::charge(key, value); }
 
 TEST(RowCacheTest, LookupFindsWhatWasInsertedAndCounts) {
   RowCache cache(1 << 20);
