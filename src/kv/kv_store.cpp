@@ -227,6 +227,9 @@ Task<void> KvStore::commit_group(std::vector<QueuedWrite*>& queued) {
   Overlay overlay;
   std::vector<std::string> entries;
   std::vector<Writer*> logged;
+  std::vector<std::uint64_t> sizes;
+  std::uint64_t payload_bytes = 0;
+  std::size_t change_count = 0;
   for (Writer* w : group) {
     Overlay mine;
     if (auto error = co_await build_changes(*w, overlay, mine)) {
@@ -237,20 +240,14 @@ Task<void> KvStore::commit_group(std::vector<QueuedWrite*>& queued) {
     for (auto& [key, stored] : mine.leases) overlay.leases[key] = std::move(stored);
     std::string payload;
     encode_log_entry(w->entry, payload);
+    sizes.push_back(payload.size());
+    payload_bytes += payload.size();
+    change_count += w->entry.changes.size();
     entries.push_back(std::move(payload));
     logged.push_back(w);
   }
   if (entries.empty()) co_return;
 
-  std::uint64_t payload_bytes = 0;
-  std::vector<std::uint64_t> sizes;
-  sizes.reserve(entries.size());
-  for (const std::string& e : entries) {
-    sizes.push_back(e.size());
-    payload_bytes += e.size();
-  }
-  std::size_t change_count = 0;
-  for (Writer* w : logged) change_count += w->entry.changes.size();
   const bool staged = stages(change_count);
   StartedTask<Result<wal::AppendResult>> appending(wal_->append_batch(std::move(entries)));
   if (staged) {
