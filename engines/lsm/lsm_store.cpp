@@ -185,6 +185,7 @@ LsmStore::LsmStore(PersistenceConfig config, std::unique_ptr<io::Runtime> runtim
       // A first guess of its keys: one per 256 bytes of memtable (a lease
       // renewal adds about 400 bytes and one or two new keys).
       mem_(std::make_shared<Memtable>(memtable_bytes_ / 256)),
+      next_mem_keys_(memtable_bytes_ / 256),
       cache_(std::make_unique<BlockCache>(block_cache_bytes(lsm_))),
       rows_(row_cache_bytes(lsm_)),
       compact_pointer_(lsm_.max_levels) {
@@ -315,6 +316,7 @@ void LsmStore::apply(std::span<const kv::KvChange> changes, std::uint64_t lsn) {
 
 void LsmStore::update_memory_used() noexcept {
   std::uint64_t memory = mem_->approximate_memory_usage() + cache_->usage_bytes() + rows_.usage_bytes();
+  if (next_mem_) memory += next_mem_->approximate_memory_usage();
   for (const Immutable& imm : imms_) memory += imm.table->approximate_memory_usage();
   memory_used_.store(memory, std::memory_order_relaxed);
 }
@@ -346,7 +348,8 @@ void LsmStore::switch_memtable() {
   // The next memtable likely sees as many keys (its index is sized for them).
   const std::size_t keys = mem_->key_count();
   imms_.push_back(Immutable{std::move(mem_), applied_lsn(), live()});
-  mem_ = std::make_shared<Memtable>(keys + keys / 8);
+  next_mem_keys_ = keys + keys / 8;
+  mem_ = next_mem_ ? std::exchange(next_mem_, nullptr) : std::make_shared<Memtable>(next_mem_keys_);
   schedule_flush();
 }
 
@@ -407,7 +410,7 @@ void LsmStore::start_background() {
 }
 
 void LsmStore::schedule_flush() {
-  if (!background_enabled_ || flush_running_ || imms_.empty() || background_error_) return;
+  if (!background_enabled_ || flush_running_ || (imms_.empty() && next_mem_) || background_error_) return;
   flush_running_ = true;
   runtime().spawn(flush_loop());
 }
@@ -435,6 +438,7 @@ void LsmStore::wake_waiters() {
 }
 
 Task<void> LsmStore::flush_loop() {
+  co_await prepare_next_memtable();
   while (!imms_.empty() && !background_error_) {
     auto flushed = co_await flush_one(imms_.front());
     if (!flushed) {
@@ -442,9 +446,26 @@ Task<void> LsmStore::flush_loop() {
       break;
     }
     schedule_compaction();
+    co_await prepare_next_memtable();
   }
   flush_running_ = false;
   wake_waiters();
+}
+
+// A memtable's index for a million keys is 16 MB of pages to fault in:
+// milliseconds that, on the loop, fell on the commits right after a
+// switch. So the next memtable is built and faulted in here, on a worker,
+// before the one just switched out is flushed (and once at open).
+Task<void> LsmStore::prepare_next_memtable() {
+  if (next_mem_) co_return;
+  const std::size_t keys = next_mem_keys_;
+  auto table = co_await runtime().offload_background([keys] {
+    auto built = std::make_shared<Memtable>(keys);
+    built->prefault();
+    return built;
+  });
+  if (!next_mem_) next_mem_ = std::move(table);
+  update_memory_used();
 }
 
 Task<void> LsmStore::compaction_loop() {

@@ -187,6 +187,7 @@ class LsmStore final : public kv::KvStore {
   void schedule_flush();
   void schedule_compaction();
   Task<void> flush_loop();
+  Task<void> prepare_next_memtable();
   Task<void> compaction_loop();
   Task<Result<void>> flush_one(Immutable imm);
   std::optional<CompactionJob> pick_compaction();
@@ -236,6 +237,10 @@ class LsmStore final : public kv::KvStore {
   std::size_t memtable_bytes_;
 
   std::shared_ptr<Memtable> mem_;
+  // What the next switch takes for mem_, built on a worker (see
+  // prepare_next_memtable), and the user keys its index is sized for.
+  std::shared_ptr<Memtable> next_mem_;
+  std::size_t next_mem_keys_;
   std::deque<Immutable> imms_;  // oldest first
   VersionPtr version_;
   // Holds the value read_latest_now() found in an SSTable until the caller

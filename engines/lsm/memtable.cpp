@@ -1,46 +1,142 @@
 #include "engines/lsm/memtable.hpp"
 
+#include <sys/mman.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
+#include <new>
+#include <utility>
 
 namespace orbit::lsm {
+namespace {
 
-Memtable::Memtable(std::size_t expected_keys) {
-  if (expected_keys == 0) return;
-  newest_.reserve(expected_keys);
-  memory_usage_ += newest_.bucket_count() * sizeof(void*);
+std::uint64_t key_hash(std::string_view user_key) noexcept {
+  return XXH3_64bits(user_key.data(), user_key.size());
 }
+
+}  // namespace
+
+Memtable::KeyIndex::KeyIndex(std::size_t expected_keys) {
+  if (expected_keys != 0) table_ = make_table(std::bit_ceil(std::max(kMinSlots, 2 * expected_keys)));
+}
+
+void Memtable::KeyIndex::Unmap::operator()(Slot* slots) const noexcept { ::munmap(slots, bytes); }
+
+Memtable::KeyIndex::Table Memtable::KeyIndex::make_table(std::size_t slots) {
+  const std::size_t bytes = slots * sizeof(Slot);
+  void* pages = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (pages == MAP_FAILED) throw std::bad_alloc();
+  reserved_bytes_ += bytes;
+  // Every slot reads as free (a null key) until written.
+  return Table{std::unique_ptr<Slot[], Unmap>(static_cast<Slot*>(pages), Unmap{bytes}), slots};
+}
+
+Memtable::Keys::value_type* Memtable::KeyIndex::find_in(const Table& table, std::string_view user_key,
+                                                        std::uint64_t hash) noexcept {
+  if (table.size == 0) return nullptr;
+  const std::size_t mask = table.size - 1;
+  for (std::size_t i = hash & mask; table.slots[i].key != nullptr; i = (i + 1) & mask) {
+    if (table.slots[i].hash == hash && table.slots[i].key->first == user_key) return table.slots[i].key;
+  }
+  return nullptr;
+}
+
+void Memtable::KeyIndex::place(Table& table, const Slot& slot) noexcept {
+  const std::size_t mask = table.size - 1;
+  std::size_t i = slot.hash & mask;
+  while (table.slots[i].key != nullptr) i = (i + 1) & mask;
+  table.slots[i] = slot;
+}
+
+Memtable::Keys::value_type* Memtable::KeyIndex::find(std::string_view user_key,
+                                                     std::uint64_t hash) const noexcept {
+  // A key still in the old table is in the new one only once moved.
+  if (Keys::value_type* key = find_in(table_, user_key, hash)) return key;
+  return find_in(moving_, user_key, hash);
+}
+
+void Memtable::KeyIndex::insert(std::uint64_t hash, Keys::value_type* key) {
+  if (table_.size == 0) table_ = make_table(kMinSlots);
+  place(table_, Slot{hash, key});
+  ++keys_;
+  move_some();
+  if (2 * keys_ > table_.size) {
+    while (moving_.size != 0) move_some();  // (never, unless a table filled before its predecessor emptied)
+    const std::size_t slots = 2 * table_.size;
+    moving_ = std::exchange(table_, make_table(slots));
+    moved_ = 0;
+  }
+}
+
+void Memtable::KeyIndex::prefault() noexcept {
+  // One write per page, of the null key every slot already holds. Not
+  // MAP_POPULATE: with it the loop thread's own page faults stalled for
+  // milliseconds while a worker populated a table.
+  assert(keys_ == 0);
+  constexpr std::size_t kSlotsPerPage = 4096 / sizeof(Slot);
+  for (std::size_t i = 0; i < table_.size; i += kSlotsPerPage) {
+    Keys::value_type* volatile* key = &table_.slots[i].key;
+    *key = nullptr;
+  }
+}
+
+void Memtable::KeyIndex::move_some() noexcept {
+  if (moving_.size == 0) return;
+  const std::size_t end = std::min(moving_.size, moved_ + kMoveStep);
+  for (; moved_ < end; ++moved_) {
+    if (moving_.slots[moved_].key != nullptr) place(table_, moving_.slots[moved_]);
+  }
+  if (moved_ == moving_.size) moving_ = Table{};
+}
+
+Memtable::Memtable(std::size_t expected_keys) : index_(expected_keys) {
+  memory_usage_ += index_.reserved_bytes();
+}
+
+void Memtable::prefault() noexcept { index_.prefault(); }
 
 void Memtable::add(SequenceNumber sequence, ValueType type, std::string_view user_key,
                    std::string_view value) {
   const std::size_t key_size = user_key.size() + kInternalKeyTagSize;
   const std::size_t value_size = type == ValueType::Put ? value.size() : 0;
-  char* bytes = static_cast<char*>(arena_.allocate(key_size + value_size, 1));
+  void* raw = arena_.allocate(sizeof(Version) + key_size + value_size, alignof(Version));
+  auto* version = new (raw) Version{nullptr, sequence, type, static_cast<std::uint32_t>(key_size),
+                                    static_cast<std::uint32_t>(value_size)};
+  char* bytes = static_cast<char*>(raw) + sizeof(Version);
   encode_internal_key(bytes, user_key, sequence, type);
   if (value_size != 0) std::memcpy(bytes + key_size, value.data(), value_size);
-  const std::string_view key(bytes, key_size);
-  const std::string_view stored(bytes + key_size, value_size);
+  ++entries_;
   data_bytes_ += key_size + value_size;
-  memory_usage_ += kNodeOverhead + key_size + value_size;
-  auto [newest, first] = newest_.try_emplace(std::string_view(bytes, user_key.size()), map_.end());
-  if (first) {
-    memory_usage_ += kNewestOverhead;
-    newest->second = map_.emplace(key, stored).first;
+  memory_usage_ += sizeof(Version) + key_size + value_size;
+
+  const std::uint64_t hash = key_hash(user_key);
+  Keys::value_type* key = index_.find(user_key, hash);
+  if (key == nullptr) {
+    const auto hint = last_first_ == keys_.end() ? keys_.end() : std::next(last_first_);
+    [[maybe_unused]] const std::size_t before = keys_.size();
+    last_first_ = keys_.emplace_hint(hint, std::string_view(bytes, user_key.size()), version);
+    assert(keys_.size() == before + 1);
+    const std::size_t reserved = index_.reserved_bytes();
+    index_.insert(hash, &*last_first_);
+    memory_usage_ += kKeyOverhead + index_.reserved_bytes() - reserved;
     return;
   }
-  // (key, sequence) sorts right before the key's newest entry when it is
-  // newer (sequences grow in a store), else somewhere after it.
-  ParsedInternalKey current;
-  [[maybe_unused]] const bool parsed = parse_internal_key(newest->second->first, current);
-  assert(parsed);
-  if (sequence > current.sequence) {
-    [[maybe_unused]] const std::size_t before = map_.size();
-    newest->second = map_.emplace_hint(newest->second, key, stored);
-    assert(map_.size() == before + 1);
-  } else {
-    [[maybe_unused]] auto [it, inserted] = map_.emplace(key, stored);
-    assert(inserted);
+  // Newest first: a store's sequences grow, so the new version is almost
+  // always the key's newest.
+  Version*& newest = key->second;
+  if (sequence > newest->sequence) {
+    version->older = newest;
+    newest = version;
+    return;
   }
+  Version* at = newest;
+  while (at->older != nullptr && at->older->sequence > sequence) at = at->older;
+  assert(at->sequence != sequence && (at->older == nullptr || at->older->sequence != sequence));
+  version->older = at->older;
+  at->older = version;
 }
 
 Memtable::LookupResult Memtable::get(std::string_view user_key, SequenceNumber snapshot) const {
@@ -54,25 +150,29 @@ Memtable::LookupResult Memtable::get(std::string_view user_key, SequenceNumber s
 
 Memtable::Found Memtable::find(std::string_view user_key, SequenceNumber snapshot) const {
   Found result;
-  const auto newest = newest_.find(user_key);
-  if (newest == newest_.end()) return result;  // no version at all
-  Map::const_iterator it = newest->second;
-  ParsedInternalKey parsed;
-  if (!parse_internal_key(it->first, parsed)) return result;
-  if (parsed.sequence > snapshot) {
-    // An older snapshot: seek (user_key, snapshot).
-    const SeekKey seek_key(user_key, snapshot);
-    it = map_.lower_bound(seek_key.view());
-    if (it == map_.end() || !parse_internal_key(it->first, parsed) || parsed.user_key != user_key) return result;
-  }
-  result.sequence = parsed.sequence;
-  if (parsed.type == ValueType::Delete) {
+  const Keys::value_type* key = index_.find(user_key, key_hash(user_key));
+  if (key == nullptr) return result;  // no version at all
+  const Version* version = key->second;
+  while (version != nullptr && version->sequence > snapshot) version = version->older;
+  if (version == nullptr) return result;
+  result.sequence = version->sequence;
+  if (version->type == ValueType::Delete) {
     result.state = LookupState::Deleted;
   } else {
     result.state = LookupState::Found;
-    result.value = it->second;
+    result.value = version->value();
   }
   return result;
+}
+
+void Memtable::Iterator::seek(std::string_view internal_key) {
+  assert(internal_key.size() >= kInternalKeyTagSize);
+  const std::string_view user_key = extract_user_key(internal_key);
+  at_key(keys_->lower_bound(user_key));
+  if (version_ == nullptr || it_->first != user_key) return;
+  while (version_ != nullptr && internal_key_compare(version_->internal_key(), internal_key) < 0)
+    version_ = version_->older;
+  if (version_ == nullptr) at_key(std::next(it_));
 }
 
 }  // namespace orbit::lsm

@@ -9,24 +9,36 @@
 // property a flush or a scan running across a co_await needs. If readers
 // ever move off the loop thread this is the class to replace.
 //
-// Memory: the tree's nodes and every key and value live in one arena
-// (std::pmr::monotonic_buffer_resource, blocks growing geometrically), so
-// freeing a flushed memtable frees a few dozen large blocks. With one heap
+// Memory: the tree's nodes and every key, version and value live in one
+// arena (std::pmr::monotonic_buffer_resource, blocks growing geometrically),
+// and the hash index is one array, so freeing a flushed memtable frees a
+// few dozen large blocks. With one heap
 // allocation per key, value and node, freeing a 64 MB memtable put about
 // a million small chunks into malloc's free lists, and the next large
 // allocation on the loop thread consolidated them: a 100-200 ms pause of
 // every writer, once per flush.
 //
-// Newest versions: a hash index (in the same arena) maps each user key to
-// its newest entry in the tree. A lookup at the newest snapshot (every
-// foreground read) is one hash probe instead of a tree descent of ~20
-// key comparisons, and a key absent from the memtable is known without
-// touching the tree. A new version of a key sorts just before its previous
-// newest, so the insert takes that entry as its hint: amortized constant
-// instead of a descent. Renewing leases is such an update, over and over.
-// The index is sized up front from the expected number of user keys: grown
-// by rehashing as it fills, a million keys took 35-45 ms on the loop, a
-// pause of every writer. The store passes the previous memtable's count.
+// Layout: each user key is one node of an ordered map (user key -> its
+// newest version), and its versions hang off it in a chain, newest first,
+// which is internal-key order within the key. So a new version of a key
+// already held (a renewal, over and over) is a hash probe and two pointer
+// writes: the ordered map is touched only by a user key's first version.
+// With one map node per version (the layout before), every renewal paid an
+// insert with a hint the map had to check by walking to the hint's
+// predecessor, a cache miss or two per write on a 64 MB memtable; at 256
+// writers the memtable's inserts and probes were a third of the loop.
+//
+// The hash index maps each user key to its map node: open addressing over
+// 16-byte slots (the key's 64-bit hash and the node), at most half full. A
+// lookup at the newest snapshot (every foreground read) touches the slot,
+// the node and the newest version; a key absent from the memtable is known
+// from its slot alone. The index is sized up front from the expected
+// number of user keys (the store passes the previous memtable's count) and
+// grows without a pause when that was too few (KeyIndex below).
+//
+// A user key's first version sorts right after the last first version
+// added, when keys arrive in order: an expiry-index key is now + TTL, the
+// largest so far. That position is the map insert's hint.
 //
 // Promises: add() never overwrites; each (user key, sequence) is a distinct
 // entry. get(key, snapshot) sees the newest entry with sequence <= snapshot.
@@ -39,10 +51,10 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <memory_resource>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "engines/lsm/format.hpp"
 
@@ -50,22 +62,80 @@ namespace orbit::lsm {
 
 class Memtable {
  private:
-  struct Less {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const noexcept {
-      return internal_key_compare(a, b) < 0;
-    }
+  // One version of a user key. Its internal key (user key + tag) and value
+  // follow it in the same arena allocation.
+  struct Version {
+    Version* older;  // the next version of the key in internal-key order, or null
+    SequenceNumber sequence;
+    ValueType type;
+    std::uint32_t key_size;  // internal key bytes
+    std::uint32_t value_size;
+    const char* bytes() const noexcept { return reinterpret_cast<const char*>(this + 1); }
+    std::string_view internal_key() const noexcept { return {bytes(), key_size}; }
+    std::string_view value() const noexcept { return {bytes() + key_size, value_size}; }
   };
-  // Keys and values view arena bytes.
-  using Map = std::pmr::map<std::string_view, std::string_view, Less>;
-  // User key (viewing the bytes of its first entry) -> its newest entry.
-  using Newest = std::pmr::unordered_map<std::string_view, Map::const_iterator>;
+  // User key (viewing the bytes of its first version) -> its newest version.
+  using Keys = std::pmr::map<std::string_view, Version*>;
+  // The hash index: user key -> its map node. Open addressing with linear
+  // probing over 16-byte slots (the key's hash and the node), at most half
+  // full. It grows by doubling, and the old table's slots move over a few
+  // at each insert while lookups ask both tables: no insert pauses for a
+  // whole rehash (a million keys took milliseconds, a stall of every
+  // writer). Slots live in anonymous pages, zeroed by the kernel as inserts
+  // first touch them: no memset of the whole table on the loop. A table
+  // sized up front can instead be faulted in by prefault(), on a worker.
+  // Nothing is ever removed.
+  class KeyIndex {
+   public:
+    explicit KeyIndex(std::size_t expected_keys);
+    Keys::value_type* find(std::string_view user_key, std::uint64_t hash) const noexcept;
+    // REQUIRES: find(user_key, hash) == nullptr, `key` holds user_key.
+    void insert(std::uint64_t hash, Keys::value_type* key);
+    std::size_t reserved_bytes() const noexcept { return reserved_bytes_; }  // grows monotonically
+    // Faults in the pages of the table sized up front.
+    // REQUIRES: nothing inserted yet.
+    void prefault() noexcept;
+
+   private:
+    struct Slot {
+      std::uint64_t hash;
+      Keys::value_type* key;  // null: free
+    };
+    struct Unmap {
+      std::size_t bytes;
+      void operator()(Slot* slots) const noexcept;
+    };
+    struct Table {
+      std::unique_ptr<Slot[], Unmap> slots;
+      std::size_t size = 0;  // a power of two, or 0 before the first insert
+    };
+    static constexpr std::size_t kMinSlots = 16;
+    static constexpr std::size_t kMoveStep = 64;  // old slots moved per insert while growing
+
+    Table make_table(std::size_t slots);
+    static Keys::value_type* find_in(const Table& table, std::string_view user_key,
+                                     std::uint64_t hash) noexcept;
+    static void place(Table& table, const Slot& slot) noexcept;
+    void move_some() noexcept;
+
+    Table table_;
+    Table moving_;  // the table before the last growth, until its slots have moved
+    std::size_t moved_ = 0;
+    std::size_t keys_ = 0;
+    std::size_t reserved_bytes_ = 0;
+  };
 
  public:
   // `expected_keys`: distinct user keys it will likely hold (0: grow as needed).
   explicit Memtable(std::size_t expected_keys = 0);
   Memtable(const Memtable&) = delete;
   Memtable& operator=(const Memtable&) = delete;
+
+  // Faults in the memory sized for expected_keys now rather than a page at
+  // a time as add() touches it: for a memtable built off the loop, so the
+  // first commits after it takes writes do not pay for it.
+  // REQUIRES: nothing added yet.
+  void prefault() noexcept;
 
   // Inserts (user_key, sequence, type) -> value. A Delete's value is
   // ignored (stored empty).
@@ -89,40 +159,49 @@ class Memtable {
   // Bytes of the entries themselves: internal keys and values. What a flush
   // writes before prefix compression and block compression.
   std::size_t data_bytes() const noexcept { return data_bytes_; }
-  std::size_t entry_count() const noexcept { return map_.size(); }
-  std::size_t key_count() const noexcept { return newest_.size(); }  // distinct user keys
-  bool empty() const noexcept { return map_.empty(); }
+  std::size_t entry_count() const noexcept { return entries_; }
+  std::size_t key_count() const noexcept { return keys_.size(); }  // distinct user keys
+  bool empty() const noexcept { return entries_ == 0; }
 
   // Walks every entry (all versions, tombstones included) in internal-key
   // order. Stays valid across add(); invalid once the Memtable is gone.
   class Iterator {
    public:
-    explicit Iterator(const Memtable& table) : map_(&table.map_), it_(map_->end()) {}
-    bool valid() const noexcept { return it_ != map_->end(); }
-    void seek_to_first() { it_ = map_->begin(); }
+    explicit Iterator(const Memtable& table) : keys_(&table.keys_), it_(keys_->end()) {}
+    bool valid() const noexcept { return version_ != nullptr; }
+    void seek_to_first() { at_key(keys_->begin()); }
     // First entry >= internal_key.
-    void seek(std::string_view internal_key) { it_ = map_->lower_bound(internal_key); }
+    // REQUIRES: internal_key.size() >= kInternalKeyTagSize
+    void seek(std::string_view internal_key);
     // REQUIRES: valid()
-    void next() { ++it_; }
-    std::string_view key() const { return it_->first; }  // internal key
-    std::string_view value() const { return it_->second; }
+    void next() {
+      version_ = version_->older;
+      if (version_ == nullptr) at_key(std::next(it_));
+    }
+    std::string_view key() const { return version_->internal_key(); }
+    std::string_view value() const { return version_->value(); }
 
    private:
-    const Map* map_;
-    Map::const_iterator it_;
+    void at_key(Keys::const_iterator it) {
+      it_ = it;
+      version_ = it == keys_->end() ? nullptr : it->second;
+    }
+    const Keys* keys_;
+    Keys::const_iterator it_;
+    const Version* version_ = nullptr;
   };
 
  private:
-  // A red-black tree node: three pointers, a colour word and the two
-  // string_views.
-  static constexpr std::size_t kNodeOverhead = 32 + 2 * sizeof(std::string_view);
-  // A hash node (next pointer, key, iterator, cached hash) and its bucket.
-  static constexpr std::size_t kNewestOverhead = 8 + sizeof(std::string_view) + 8 + 8 + 8;
+  // A red-black tree node: three pointers, a colour word, the key and the
+  // newest-version pointer.
+  static constexpr std::size_t kKeyOverhead = 32 + sizeof(std::string_view) + sizeof(Version*);
   static constexpr std::size_t kFirstArenaBlock = 64 << 10;
 
-  std::pmr::monotonic_buffer_resource arena_{kFirstArenaBlock};  // outlives map_
-  Map map_{&arena_};
-  Newest newest_{&arena_};
+  std::pmr::monotonic_buffer_resource arena_{kFirstArenaBlock};  // outlives keys_
+  Keys keys_{&arena_};
+  Keys::iterator last_first_ = keys_.end();  // the last user key added
+  KeyIndex index_;
+  std::size_t entries_ = 0;
   std::size_t memory_usage_ = 0;
   std::size_t data_bytes_ = 0;
 };

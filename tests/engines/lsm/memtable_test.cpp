@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -162,6 +164,56 @@ TEST(Memtable, ReadsMatchAnOracleAtEverySnapshot) {
     previous = std::string(it.key());
   }
   EXPECT_EQ(seen, 3000u);
+}
+
+// Every seek, into the middle of a key's versions, past its oldest, before
+// and after every key, lands where a sorted list of all entries says; the
+// hash index grows from its smallest size to thousands of keys on the way,
+// answering point reads while it moves slots to each larger table.
+TEST(Memtable, SeeksLandWhereASortedListOfEveryEntrySays) {
+  std::mt19937_64 rng(11);
+  Memtable table;
+  std::vector<std::string> entries;  // internal keys
+  std::set<std::pair<std::string, SequenceNumber>> added;
+  std::map<std::string, SequenceNumber> newest;
+  SequenceNumber next = 100;
+  for (int n = 0; n < 20000; ++n) {
+    const std::string key = "k" + std::to_string(rng() % 5000);
+    const SequenceNumber sequence = rng() % 8 == 0 ? rng() % 100 : next++;
+    if (!added.emplace(key, sequence).second) continue;  // (key, sequence) must be unique
+    const ValueType type = rng() % 3 == 0 ? ValueType::Delete : ValueType::Put;
+    table.add(sequence, type, key, "v");
+    entries.push_back(make_internal_key(key, sequence, type));
+    SequenceNumber& top = newest[key];
+    top = std::max(top, sequence);
+    // Point reads while the hash index grows and moves its slots.
+    auto probe = newest.lower_bound("k" + std::to_string(rng() % 5000));
+    if (probe != newest.end()) {
+      EXPECT_EQ(table.find(probe->first).sequence, probe->second) << probe->first;
+    }
+  }
+  EXPECT_EQ(table.entry_count(), entries.size());
+  std::sort(entries.begin(), entries.end(),
+            [](const std::string& a, const std::string& b) { return internal_key_compare(a, b) < 0; });
+  Memtable::Iterator it(table);
+  for (int n = 0; n < 2000; ++n) {
+    const std::string key = "k" + std::to_string(rng() % 5100);
+    const std::string target = make_internal_key(key, rng() % (next + 10), kValueTypeForSeek);
+    auto expected = std::lower_bound(
+        entries.begin(), entries.end(), target,
+        [](const std::string& a, const std::string& b) { return internal_key_compare(a, b) < 0; });
+    it.seek(target);
+    if (expected == entries.end()) {
+      EXPECT_FALSE(it.valid()) << key;
+      continue;
+    }
+    ASSERT_TRUE(it.valid()) << key;
+    ParsedInternalKey want, got;
+    ASSERT_TRUE(parse_internal_key(*expected, want));
+    ASSERT_TRUE(parse_internal_key(it.key(), got));
+    EXPECT_EQ(got.user_key, want.user_key);
+    EXPECT_EQ(got.sequence, want.sequence);
+  }
 }
 
 TEST(Memtable, MemoryUsageGrowsWithContent) {
