@@ -151,6 +151,7 @@ class LsmStore final : public kv::KvStore {
   kv::ValueNow read_latest_now(std::string_view key) override;
   Task<Result<std::optional<std::string>>> read_latest(std::string key) override;
   void apply(std::span<const kv::KvChange> changes, std::uint64_t lsn) override;
+  void prepare_apply(std::span<const std::span<const kv::KvChange>> entries) override;
   Task<Result<void>> before_commit() override;
   Task<Result<void>> close_engine() override;
   void engine_stats(StorageStats& stats) override;

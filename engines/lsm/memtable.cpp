@@ -34,12 +34,12 @@ Memtable::KeyIndex::Table Memtable::KeyIndex::make_table(std::size_t slots) {
   return Table{std::unique_ptr<Slot[], Unmap>(static_cast<Slot*>(pages), Unmap{bytes}), slots};
 }
 
-Memtable::Keys::value_type* Memtable::KeyIndex::find_in(const Table& table, std::string_view user_key,
-                                                        std::uint64_t hash) noexcept {
+Memtable::KeyHead* Memtable::KeyIndex::find_in(const Table& table, std::string_view user_key,
+                                               std::uint64_t hash) noexcept {
   if (table.size == 0) return nullptr;
   const std::size_t mask = table.size - 1;
-  for (std::size_t i = hash & mask; table.slots[i].key != nullptr; i = (i + 1) & mask) {
-    if (table.slots[i].hash == hash && table.slots[i].key->first == user_key) return table.slots[i].key;
+  for (std::size_t i = hash & mask; table.slots[i].head != nullptr; i = (i + 1) & mask) {
+    if (table.slots[i].hash == hash && table.slots[i].head->key() == user_key) return table.slots[i].head;
   }
   return nullptr;
 }
@@ -47,20 +47,23 @@ Memtable::Keys::value_type* Memtable::KeyIndex::find_in(const Table& table, std:
 void Memtable::KeyIndex::place(Table& table, const Slot& slot) noexcept {
   const std::size_t mask = table.size - 1;
   std::size_t i = slot.hash & mask;
-  while (table.slots[i].key != nullptr) i = (i + 1) & mask;
+  while (table.slots[i].head != nullptr) i = (i + 1) & mask;
   table.slots[i] = slot;
 }
 
-Memtable::Keys::value_type* Memtable::KeyIndex::find(std::string_view user_key,
-                                                     std::uint64_t hash) const noexcept {
+Memtable::KeyHead* Memtable::KeyIndex::find(std::string_view user_key, std::uint64_t hash) const noexcept {
   // A key still in the old table is in the new one only once moved.
-  if (Keys::value_type* key = find_in(table_, user_key, hash)) return key;
+  if (KeyHead* head = find_in(table_, user_key, hash)) return head;
   return find_in(moving_, user_key, hash);
 }
 
-void Memtable::KeyIndex::insert(std::uint64_t hash, Keys::value_type* key) {
+void Memtable::KeyIndex::prefetch(std::uint64_t hash) const noexcept {
+  if (table_.size != 0) __builtin_prefetch(&table_.slots[hash & (table_.size - 1)]);
+}
+
+void Memtable::KeyIndex::insert(std::uint64_t hash, KeyHead* head) {
   if (table_.size == 0) table_ = make_table(kMinSlots);
-  place(table_, Slot{hash, key});
+  place(table_, Slot{hash, head});
   ++keys_;
   move_some();
   if (2 * keys_ > table_.size) {
@@ -78,8 +81,8 @@ void Memtable::KeyIndex::prefault() noexcept {
   assert(keys_ == 0);
   constexpr std::size_t kSlotsPerPage = 4096 / sizeof(Slot);
   for (std::size_t i = 0; i < table_.size; i += kSlotsPerPage) {
-    Keys::value_type* volatile* key = &table_.slots[i].key;
-    *key = nullptr;
+    KeyHead* volatile* head = &table_.slots[i].head;
+    *head = nullptr;
   }
 }
 
@@ -87,7 +90,7 @@ void Memtable::KeyIndex::move_some() noexcept {
   if (moving_.size == 0) return;
   const std::size_t end = std::min(moving_.size, moved_ + kMoveStep);
   for (; moved_ < end; ++moved_) {
-    if (moving_.slots[moved_].key != nullptr) place(table_, moving_.slots[moved_]);
+    if (moving_.slots[moved_].head != nullptr) place(table_, moving_.slots[moved_]);
   }
   if (moved_ == moving_.size) moving_ = Table{};
 }
@@ -113,30 +116,40 @@ void Memtable::add(SequenceNumber sequence, ValueType type, std::string_view use
   memory_usage_ += sizeof(Version) + key_size + value_size;
 
   const std::uint64_t hash = key_hash(user_key);
-  Keys::value_type* key = index_.find(user_key, hash);
-  if (key == nullptr) {
+  KeyHead* head = index_.find(user_key, hash);
+  if (head == nullptr) {
+    void* at = arena_.allocate(sizeof(KeyHead) + user_key.size(), alignof(KeyHead));
+    head = new (at) KeyHead{version, sequence, static_cast<std::uint32_t>(user_key.size())};
+    std::memcpy(static_cast<char*>(at) + sizeof(KeyHead), user_key.data(), user_key.size());
     const auto hint = last_first_ == keys_.end() ? keys_.end() : std::next(last_first_);
     [[maybe_unused]] const std::size_t before = keys_.size();
-    last_first_ = keys_.emplace_hint(hint, std::string_view(bytes, user_key.size()), version);
+    last_first_ = keys_.emplace_hint(hint, head->key(), head);
     assert(keys_.size() == before + 1);
     const std::size_t reserved = index_.reserved_bytes();
-    index_.insert(hash, &*last_first_);
-    memory_usage_ += kKeyOverhead + index_.reserved_bytes() - reserved;
+    index_.insert(hash, head);
+    memory_usage_ += kKeyOverhead + sizeof(KeyHead) + user_key.size() + index_.reserved_bytes() - reserved;
     return;
   }
   // Newest first: a store's sequences grow, so the new version is almost
   // always the key's newest.
-  Version*& newest = key->second;
-  if (sequence > newest->sequence) {
-    version->older = newest;
-    newest = version;
+  if (sequence > head->newest_sequence) {
+    version->older = head->newest;
+    head->newest = version;
+    head->newest_sequence = sequence;
     return;
   }
-  Version* at = newest;
+  Version* at = head->newest;
   while (at->older != nullptr && at->older->sequence > sequence) at = at->older;
   assert(at->sequence != sequence && (at->older == nullptr || at->older->sequence != sequence));
   version->older = at->older;
   at->older = version;
+}
+
+void Memtable::prefetch(std::string_view user_key) const noexcept { index_.prefetch(key_hash(user_key)); }
+
+void Memtable::touch(std::string_view user_key) const noexcept {
+  const KeyHead* head = index_.find(user_key, key_hash(user_key));
+  asm volatile("" : : "r"(head));  // the loads are the point
 }
 
 Memtable::LookupResult Memtable::get(std::string_view user_key, SequenceNumber snapshot) const {
@@ -150,9 +163,9 @@ Memtable::LookupResult Memtable::get(std::string_view user_key, SequenceNumber s
 
 Memtable::Found Memtable::find(std::string_view user_key, SequenceNumber snapshot) const {
   Found result;
-  const Keys::value_type* key = index_.find(user_key, key_hash(user_key));
-  if (key == nullptr) return result;  // no version at all
-  const Version* version = key->second;
+  const KeyHead* head = index_.find(user_key, key_hash(user_key));
+  if (head == nullptr) return result;  // no version at all
+  const Version* version = head->newest;
   while (version != nullptr && version->sequence > snapshot) version = version->older;
   if (version == nullptr) return result;
   result.sequence = version->sequence;

@@ -18,21 +18,23 @@
 // allocation on the loop thread consolidated them: a 100-200 ms pause of
 // every writer, once per flush.
 //
-// Layout: each user key is one node of an ordered map (user key -> its
-// newest version), and its versions hang off it in a chain, newest first,
-// which is internal-key order within the key. So a new version of a key
-// already held (a renewal, over and over) is a hash probe and two pointer
-// writes: the ordered map is touched only by a user key's first version.
+// Layout: each user key has a head (its bytes and its newest version) and
+// one node of an ordered map of user keys; its versions hang off the head
+// in a chain, newest first, which is internal-key order within the key. So
+// a new version of a key already held (a renewal, over and over) is a hash
+// probe and a few stores to the key's head: the ordered map is touched only
+// by a user key's first version.
 // With one map node per version (the layout before), every renewal paid an
 // insert with a hint the map had to check by walking to the hint's
 // predecessor, a cache miss or two per write on a 64 MB memtable; at 256
 // writers the memtable's inserts and probes were a third of the loop.
 //
-// The hash index maps each user key to its map node: open addressing over
-// 16-byte slots (the key's 64-bit hash and the node), at most half full. A
-// lookup at the newest snapshot (every foreground read) touches the slot,
-// the node and the newest version; a key absent from the memtable is known
-// from its slot alone. The index is sized up front from the expected
+// The hash index maps each user key to its head: open addressing over
+// 16-byte slots (the key's 64-bit hash and the head), at most half full. A
+// new version of a held key touches the slot and the head; a lookup at the
+// newest snapshot (every foreground read) the slot, the head and the
+// newest version; a key absent from the memtable is known from its slot
+// alone. The index is sized up front from the expected
 // number of user keys (the store passes the previous memtable's count) and
 // grows without a pause when that was too few (KeyIndex below).
 //
@@ -74,8 +76,18 @@ class Memtable {
     std::string_view internal_key() const noexcept { return {bytes(), key_size}; }
     std::string_view value() const noexcept { return {bytes() + key_size, value_size}; }
   };
-  // User key (viewing the bytes of its first version) -> its newest version.
-  using Keys = std::pmr::map<std::string_view, Version*>;
+  // One user key: its bytes, inline, and its newest version. The hash
+  // index points here, so a probe that finds the key touches one place for
+  // the key's bytes, its newest version and that version's sequence.
+  struct KeyHead {
+    Version* newest;
+    SequenceNumber newest_sequence;  // newest->sequence, without a trip to the version
+    std::uint32_t size;
+    const char* bytes() const noexcept { return reinterpret_cast<const char*>(this + 1); }
+    std::string_view key() const noexcept { return {bytes(), size}; }
+  };
+  // User key (viewing its KeyHead's bytes) -> its KeyHead.
+  using Keys = std::pmr::map<std::string_view, KeyHead*>;
   // The hash index: user key -> its map node. Open addressing with linear
   // probing over 16-byte slots (the key's hash and the node), at most half
   // full. It grows by doubling, and the old table's slots move over a few
@@ -88,9 +100,10 @@ class Memtable {
   class KeyIndex {
    public:
     explicit KeyIndex(std::size_t expected_keys);
-    Keys::value_type* find(std::string_view user_key, std::uint64_t hash) const noexcept;
-    // REQUIRES: find(user_key, hash) == nullptr, `key` holds user_key.
-    void insert(std::uint64_t hash, Keys::value_type* key);
+    KeyHead* find(std::string_view user_key, std::uint64_t hash) const noexcept;
+    void prefetch(std::uint64_t hash) const noexcept;
+    // REQUIRES: find(head->key(), hash) == nullptr
+    void insert(std::uint64_t hash, KeyHead* head);
     std::size_t reserved_bytes() const noexcept { return reserved_bytes_; }  // grows monotonically
     // Faults in the pages of the table sized up front.
     // REQUIRES: nothing inserted yet.
@@ -99,7 +112,7 @@ class Memtable {
    private:
     struct Slot {
       std::uint64_t hash;
-      Keys::value_type* key;  // null: free
+      KeyHead* head;  // null: free
     };
     struct Unmap {
       std::size_t bytes;
@@ -113,8 +126,7 @@ class Memtable {
     static constexpr std::size_t kMoveStep = 64;  // old slots moved per insert while growing
 
     Table make_table(std::size_t slots);
-    static Keys::value_type* find_in(const Table& table, std::string_view user_key,
-                                     std::uint64_t hash) noexcept;
+    static KeyHead* find_in(const Table& table, std::string_view user_key, std::uint64_t hash) noexcept;
     static void place(Table& table, const Slot& slot) noexcept;
     void move_some() noexcept;
 
@@ -155,6 +167,12 @@ class Memtable {
   };
   Found find(std::string_view user_key, SequenceNumber snapshot = kMaxSequenceNumber) const;
 
+  // Cache hints for a coming add() or find() of `user_key`, which they leave
+  // unchanged: prefetch() starts loading the key's index slot, touch()
+  // loads the slot and the key's head.
+  void prefetch(std::string_view user_key) const noexcept;
+  void touch(std::string_view user_key) const noexcept;
+
   std::size_t approximate_memory_usage() const noexcept { return memory_usage_; }
   // Bytes of the entries themselves: internal keys and values. What a flush
   // writes before prefix compression and block compression.
@@ -184,7 +202,7 @@ class Memtable {
    private:
     void at_key(Keys::const_iterator it) {
       it_ = it;
-      version_ = it == keys_->end() ? nullptr : it->second;
+      version_ = it == keys_->end() ? nullptr : it->second->newest;
     }
     const Keys* keys_;
     Keys::const_iterator it_;
@@ -193,8 +211,8 @@ class Memtable {
 
  private:
   // A red-black tree node: three pointers, a colour word, the key and the
-  // newest-version pointer.
-  static constexpr std::size_t kKeyOverhead = 32 + sizeof(std::string_view) + sizeof(Version*);
+  // head pointer.
+  static constexpr std::size_t kKeyOverhead = 32 + sizeof(std::string_view) + sizeof(KeyHead*);
   static constexpr std::size_t kFirstArenaBlock = 64 << 10;
 
   std::pmr::monotonic_buffer_resource arena_{kFirstArenaBlock};  // outlives keys_

@@ -250,12 +250,16 @@ Task<void> KvStore::commit_group(std::vector<QueuedWrite*>& queued) {
 
   const bool staged = stages(change_count);
   StartedTask<Result<wal::AppendResult>> appending(wal_->append_batch(std::move(entries)));
-  if (staged) {
+  {
     co_await runtime().yield();  // the loop submits the write before it runs us again
     std::vector<std::span<const KvChange>> changes;
     changes.reserve(logged.size());
     for (Writer* w : logged) changes.emplace_back(w->entry.changes);
-    stage(changes);
+    if (staged) {
+      stage(changes);
+    } else {
+      prepare_apply(changes);
+    }
   }
   auto appended = co_await appending;
   if (!appended) {

@@ -140,6 +140,11 @@ class KvStore : public ProviderBase {
   virtual void stage(std::span<const std::span<const KvChange>> /*entries*/) {}
   virtual void publish_staged() {}
   virtual void discard_staged() {}
+  // Optional, for an engine that does not stage: gets the group's entries
+  // while their log write is in flight, as stage() would, to ready what
+  // apply() will touch (the LSM store brings its memtable index into
+  // cache). It must not change what readers see.
+  virtual void prepare_apply(std::span<const std::span<const KvChange>> /*entries*/) {}
   // Called before each commit group: the LSM store waits here (bounded,
   // counted) when flushing cannot keep up. Errors fail the group's writers.
   virtual Task<Result<void>> before_commit() { co_return Result<void>(); }
