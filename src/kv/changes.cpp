@@ -68,19 +68,16 @@ std::optional<StoredLease> add_op_changes(const BatchOp& op, const std::optional
 
   const Lease& lease = op.lease;
   std::string value = codec::encode_lease(lease);
-  std::string node_key = codec::node_index_key(lease.node_id, key);
-  std::string expiry_key = codec::expiry_index_key(lease.expires_at, key);
   // An index entry that stays where it is (a renewal keeps its node) is
-  // already stored, empty: it is not written again.
+  // already stored, empty: it is not written again. An index key is equal
+  // exactly when its node (or expiry) is: no need to build both to compare.
   bool node_moved = true;
   bool expiry_moved = true;
   if (before) {
-    std::string old_node = codec::node_index_key(before->node_id, key);
-    node_moved = old_node != node_key;
-    if (node_moved) out.push_back({std::move(old_node), {}, true});
-    std::string old_expiry = codec::expiry_index_key(before->expires_at, key);
-    expiry_moved = old_expiry != expiry_key;
-    if (expiry_moved) out.push_back({std::move(old_expiry), {}, true});
+    node_moved = before->node_id != lease.node_id;
+    if (node_moved) out.push_back({codec::node_index_key(before->node_id, key), {}, true});
+    expiry_moved = before->expires_at != lease.expires_at;
+    if (expiry_moved) out.push_back({codec::expiry_index_key(before->expires_at, key), {}, true});
     delta.value_bytes += static_cast<std::int64_t>(value.size()) - static_cast<std::int64_t>(before->value_size);
   } else {
     delta.keys += 1;
@@ -88,8 +85,8 @@ std::optional<StoredLease> add_op_changes(const BatchOp& op, const std::optional
     delta.value_bytes += static_cast<std::int64_t>(value.size());
   }
   StoredLease after{lease.node_id, lease.expires_at, value.size()};
-  if (node_moved) out.push_back({std::move(node_key), {}, false});
-  if (expiry_moved) out.push_back({std::move(expiry_key), {}, false});
+  if (node_moved) out.push_back({codec::node_index_key(lease.node_id, key), {}, false});
+  if (expiry_moved) out.push_back({codec::expiry_index_key(lease.expires_at, key), {}, false});
   out.push_back({std::move(primary), std::move(value), false});
   return after;
 }

@@ -187,6 +187,7 @@ Task<Result<void>> KvStore::submit(std::vector<BatchOp> ops, bool missing_is_err
 }
 
 Task<std::optional<Error>> KvStore::build_changes(Writer& writer, const Overlay& group, Overlay& mine) {
+  writer.entry.changes.reserve(writer.batch.size() * 5);  // the most one op adds (add_op_changes)
   for (const BatchOp& op : writer.batch) {
     std::string primary = codec::primary_key(op.lease.key);
     std::optional<StoredLease> before;
