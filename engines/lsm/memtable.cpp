@@ -30,7 +30,7 @@ Memtable::KeyIndex::Table Memtable::KeyIndex::make_table(std::size_t slots) {
   void* pages = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (pages == MAP_FAILED) throw std::bad_alloc();
   reserved_bytes_ += bytes;
-  // Every slot reads as free (a null key) until written.
+  // Every slot reads as free (a null head) until written.
   return Table{std::unique_ptr<Slot[], Unmap>(static_cast<Slot*>(pages), Unmap{bytes}), slots};
 }
 

@@ -88,8 +88,8 @@ class Memtable {
   };
   // User key (viewing its KeyHead's bytes) -> its KeyHead.
   using Keys = std::pmr::map<std::string_view, KeyHead*>;
-  // The hash index: user key -> its map node. Open addressing with linear
-  // probing over 16-byte slots (the key's hash and the node), at most half
+  // The hash index: user key -> its KeyHead. Open addressing with linear
+  // probing over 16-byte slots (the key's hash and its head), at most half
   // full. It grows by doubling, and the old table's slots move over a few
   // at each insert while lookups ask both tables: no insert pauses for a
   // whole rehash (a million keys took milliseconds, a stall of every
