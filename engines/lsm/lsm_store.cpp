@@ -862,7 +862,6 @@ Task<Result<void>> LsmStore::close_engine() {
     if (!flushed) set_background_error(std::move(flushed).error());
   }
   // The store is closed: drop the tables (and their open files) now.
-  mem_->prefault();  // here, at open, rather than on the first commits
   auto empty = std::make_shared<Version>();
   empty->levels.resize(lsm_.max_levels);
   version_ = std::move(empty);
