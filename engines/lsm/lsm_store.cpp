@@ -185,8 +185,8 @@ LsmStore::LsmStore(PersistenceConfig config, std::unique_ptr<io::Runtime> runtim
       // A first guess of its keys: one per 192 bytes of memtable. A lease
       // renewal adds about 400 bytes and one or two new keys; orbit-bench's
       // renew-heavy mix at 256 writers fills 64 MB with 260-270k keys.
-      mem_(std::make_shared<Memtable>(memtable_bytes_ / 192)),
       next_mem_keys_(memtable_bytes_ / 192),
+      mem_(std::make_shared<Memtable>(next_mem_keys_)),
       cache_(std::make_unique<BlockCache>(block_cache_bytes(lsm_))),
       rows_(row_cache_bytes(lsm_)),
       compact_pointer_(lsm_.max_levels) {

@@ -237,11 +237,13 @@ class LsmStore final : public kv::KvStore {
   std::string sst_dir_;
   std::size_t memtable_bytes_;
 
+  // The user keys the next memtable's index is sized for (declared before
+  // mem_, which the constructor sizes from it).
+  std::size_t next_mem_keys_;
   std::shared_ptr<Memtable> mem_;
   // What the next switch takes for mem_, built on a worker (see
-  // prepare_next_memtable), and the user keys its index is sized for.
+  // prepare_next_memtable).
   std::shared_ptr<Memtable> next_mem_;
-  std::size_t next_mem_keys_;
   std::deque<Immutable> imms_;  // oldest first
   VersionPtr version_;
   // Holds the value read_latest_now() found in an SSTable until the caller
