@@ -10,33 +10,33 @@
 // ever move off the loop thread this is the class to replace.
 //
 // Memory: the tree's nodes and every key, version and value live in one
-// arena (std::pmr::monotonic_buffer_resource, blocks growing geometrically),
-// and the hash index is one array, so freeing a flushed memtable frees a
-// few dozen large blocks. With one heap
-// allocation per key, value and node, freeing a 64 MB memtable put about
-// a million small chunks into malloc's free lists, and the next large
-// allocation on the loop thread consolidated them: a 100-200 ms pause of
-// every writer, once per flush.
+// arena (std::pmr::monotonic_buffer_resource, blocks growing geometrically)
+// and the hash index in one mapping (two while it grows), so freeing a
+// flushed memtable frees a few dozen large blocks. With one heap allocation
+// per key, value and node, freeing a 64 MB memtable put about a million
+// small chunks into malloc's free lists, and the next large allocation on
+// the loop thread consolidated them: a 100-200 ms pause of every writer,
+// once per flush.
 //
 // Layout: each user key has a head (its bytes and its newest version) and
 // one node of an ordered map of user keys; its versions hang off the head
 // in a chain, newest first, which is internal-key order within the key. So
 // a new version of a key already held (a renewal, over and over) is a hash
 // probe and a few stores to the key's head: the ordered map is touched only
-// by a user key's first version.
-// With one map node per version (the layout before), every renewal paid an
-// insert with a hint the map had to check by walking to the hint's
-// predecessor, a cache miss or two per write on a 64 MB memtable; at 256
-// writers the memtable's inserts and probes were a third of the loop.
+// by a user key's first version. With one map node per version (the layout
+// before), every renewal paid an insert with a hint the map had to check by
+// walking to the hint's predecessor, a cache miss or two per write on a
+// 64 MB memtable; at 256 writers the memtable's inserts and probes were a
+// third of the loop.
 //
 // The hash index maps each user key to its head: open addressing over
 // 16-byte slots (the key's 64-bit hash and the head), at most half full. A
 // new version of a held key touches the slot and the head; a lookup at the
-// newest snapshot (every foreground read) the slot, the head and the
-// newest version; a key absent from the memtable is known from its slot
-// alone. The index is sized up front from the expected
-// number of user keys (the store passes the previous memtable's count) and
-// grows without a pause when that was too few (KeyIndex below).
+// newest snapshot (every foreground read) the slot, the head and the newest
+// version; a key absent from the memtable is known from its slot alone. The
+// index is sized up front from the expected number of user keys (the store
+// passes the previous memtable's count) and grows without a pause when that
+// was too few (KeyIndex below).
 //
 // A user key's first version sorts right after the last first version
 // added, when keys arrive in order: an expiry-index key is now + TTL, the
