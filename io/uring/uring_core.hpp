@@ -6,9 +6,11 @@
 // linked pair), so an I/O allocates nothing. The loop thread alone touches
 // the ring. Each iteration it: takes posted handles, resumes the ready ones,
 // moves queued (overflow) Ops into free SQEs, submits everything with one
-// io_uring_enter that also waits when nothing is ready, then copies every CQE
-// into its Op and marks the Op's coroutine ready — resuming only on the next
-// iteration, after the CQ has been advanced, so nothing re-enters the loop.
+// io_uring_enter that also waits when nothing is ready (and skips it when
+// there is nothing to submit and no completion held in the kernel), then
+// copies every CQE into its Op and marks the Op's coroutine ready — resuming
+// only on the next iteration, after the CQ has been advanced, so nothing
+// re-enters the loop.
 #pragma once
 
 #include <liburing.h>
@@ -62,6 +64,7 @@ class Core {
   void wake();  // any thread: make the loop's io_uring_enter return
   void flush_overflow();
   void reap();
+  bool completions_wait_for_enter() const noexcept;
   bool idle_and_stopping();
 
   RuntimeOptions options_;

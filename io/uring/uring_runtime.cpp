@@ -1,8 +1,10 @@
 // The io_uring loop (see uring_core.hpp for the shape of one iteration).
 //
 // Ring setup happens on the loop thread, because SINGLE_ISSUER ties the ring
-// to the thread that creates it: first SINGLE_ISSUER|DEFER_TASKRUN (6.1+),
-// then COOP_TASKRUN|TASKRUN_FLAG (5.19+), then no flags.
+// to the thread that creates it: first SINGLE_ISSUER|DEFER_TASKRUN with
+// TASKRUN_FLAG, then without it (6.1+), then COOP_TASKRUN|TASKRUN_FLAG
+// (5.19+), then no flags. TASKRUN_FLAG lets an iteration that has nothing to
+// submit skip io_uring_enter when no completion waits for one (see run()).
 //
 // Cross-thread post(): handles go into a mutex-guarded vector; the poster
 // writes the eventfd only if the loop announced (sleeping_) that it is about
@@ -52,6 +54,7 @@ Core::~Core() {
 
 bool Core::setup(int* error, std::string* why) {
   const unsigned attempts[] = {
+      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
       IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
       IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
       0,
@@ -140,9 +143,9 @@ void Core::run(int* setup_error, std::string* why, std::promise<void>* started) 
     int rc = 0;
     if (may_sleep) {
       rc = io_uring_submit_and_wait(&ring_, 1);
-    } else if (io_uring_sq_ready(&ring_) > 0 || inflight_ > 0) {
+    } else if (io_uring_sq_ready(&ring_) > 0 || (inflight_ > 0 && completions_wait_for_enter())) {
       rc = io_uring_submit_and_get_events(&ring_);
-    }  // else: only posted work is pending and nothing can complete; skip the syscall
+    }  // else: only posted work is pending and no completion needs the kernel entered; skip the syscall
     sleeping_.store(false);
     if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME) {
       std::fprintf(stderr, "orbit-io: io_uring_enter failed: %s\n", std::strerror(-rc));
@@ -150,6 +153,16 @@ void Core::run(int* setup_error, std::string* why, std::promise<void>* started) 
     reap();
   }
   loop_id_.store(std::thread::id{});
+}
+
+// Whether completions may be held in the kernel until the loop enters it.
+// With TASKRUN_FLAG the kernel says so in the SQ ring's flags; with no task
+// running flags it posts them itself (task work run on an IPI).
+bool Core::completions_wait_for_enter() const noexcept {
+  const unsigned flags = IO_URING_READ_ONCE(*ring_.sq.kflags);
+  if (flags & IORING_SQ_CQ_OVERFLOW) return true;
+  if (setup_flags_ & IORING_SETUP_TASKRUN_FLAG) return (flags & IORING_SQ_TASKRUN) != 0;
+  return (setup_flags_ & (IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_COOP_TASKRUN)) != 0;
 }
 
 bool Core::idle_and_stopping() {

@@ -100,6 +100,24 @@ TEST_P(RuntimeSuite, SleepWithCancelledTokenReturnsAtOnce) {
   EXPECT_EQ(result, 0);
 }
 
+Task<bool> yield_until_fired(Runtime* rt, const int* result) {
+  const auto deadline = Clock::now() + 5s;
+  while (*result == -1 && Clock::now() < deadline) co_await rt->yield();
+  co_return *result == 1;
+}
+
+// Goal: a completion reaches a loop that never runs out of ready work (a
+// coroutine yielding in a loop), so never sleeps in io_uring_enter: the
+// loop enters the kernel when a completion waits for it (TASKRUN_FLAG).
+TEST_P(RuntimeSuite, CompletionsReachALoopThatNeverIdles) {
+  int result = -1;
+  WaitGroup wg;
+  wg.add(1);
+  rt->spawn(sleeper(rt.get(), nullptr, 5ms, &result, &wg));
+  EXPECT_TRUE(rt->block_on(yield_until_fired(rt.get(), &result)));
+  wg.wait();
+}
+
 // Goal: many timers of different lengths all fire; cancelling half of them
 // leaves the other half intact.
 Task<void> many_timers(Runtime* rt, int* fired, int* cancelled) {
