@@ -92,6 +92,11 @@ std::optional<StoredLease> add_op_changes(const BatchOp& op, const std::optional
 }
 
 void encode_log_entry(const LogEntry& entry, std::string& out) {
+  // Grown once: a format byte, three deltas and a count, then per change
+  // two lengths beside its bytes (varints of at most 10 bytes each).
+  std::size_t bound = 1 + 4 * 10;
+  for (const KvChange& change : entry.changes) bound += 2 * 10 + change.key.size() + change.value.size();
+  out.reserve(out.size() + bound);
   const LiveDelta& d = entry.delta;
   if (d.keys == 0 && d.key_bytes == 0 && d.value_bytes == 0) {
     out.push_back(static_cast<char>(kFormatCompact));

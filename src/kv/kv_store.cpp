@@ -238,7 +238,9 @@ Task<void> KvStore::commit_group(std::vector<QueuedWrite*>& queued) {
       continue;
     }
     if (w->entry.changes.empty()) continue;  // e.g. a batch removing only absent leases
-    for (auto& [key, stored] : mine.leases) overlay.leases[key] = std::move(stored);
+    if (w != group.back()) {  // what the group's later writers read
+      for (auto& [key, stored] : mine.leases) overlay.leases[key] = std::move(stored);
+    }
     std::string payload;
     encode_log_entry(w->entry, payload);
     sizes.push_back(payload.size());

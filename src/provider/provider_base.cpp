@@ -103,12 +103,14 @@ Task<Result<void>> ProviderBase::remove_after_read(ActorKey key, ReadBefore) {
 Task<Result<ProviderBase::ReadBefore>> ProviderBase::read_current(ActorKey key, PersistenceMetrics& metrics) {
   ReadBefore current;
   current.version = read_version();
-  auto got = co_await do_get(std::move(key));
-  add_io(metrics, got.metrics());
-  if (got.ok()) {
-    current.lease = std::move(got).value();
-  } else if (got.code() != ErrorCode::NotFound) {
-    co_return std::move(got).error();
+  // From memory where the backend can answer without suspending (get_now).
+  std::optional<Result<Lease>> got = get_now(key);
+  if (!got) got.emplace(co_await do_get(std::move(key)));
+  add_io(metrics, got->metrics());
+  if (got->ok()) {
+    current.lease = std::move(*got).value();
+  } else if (got->code() != ErrorCode::NotFound) {
+    co_return std::move(*got).error();
   }
   co_return current;
 }
