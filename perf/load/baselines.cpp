@@ -6,6 +6,7 @@
 #include <rocksdb/table.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -142,25 +143,33 @@ bool DeviceProbe::open(const std::string& dir, std::string* error) {
   return false;
 }
 
+void DeviceProbe::write_once(RunResult& result) {
+  alignas(4096) static const std::array<char, kProbeBlock> block = [] {
+    std::array<char, kProbeBlock> b;
+    b.fill('d');
+    return b;
+  }();
+  const auto start = Clock::now();
+  if (::pwrite(fd_, block.data(), kProbeBlock, offset_) != static_cast<ssize_t>(kProbeBlock) ||
+      ::fdatasync(fd_) != 0) {
+    if (result.errors++ == 0) result.first_error = std::strerror(errno);
+  }
+  result.writes.record(static_cast<std::uint64_t>((Clock::now() - start).count()));
+  offset_ = (offset_ + static_cast<off_t>(kProbeBlock)) % kProbeFileBytes;
+  ++result.ops;
+  result.user_bytes_written += kProbeBlock;
+}
+
 RunResult DeviceProbe::run(double seconds, std::atomic<std::uint64_t>& progress) {
   RunResult result;
   result.target = "device-fdatasync";
   result.concurrency = 1;
-  alignas(4096) static char block[kProbeBlock];
-  std::memset(block, 'd', kProbeBlock);
   reset_peak_rss();
   const double cpu_before = cpu_seconds();
   const auto started = Clock::now();
   const auto deadline = started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   while (Clock::now() < deadline) {
-    const auto start = Clock::now();
-    if (::pwrite(fd_, block, kProbeBlock, offset_) != static_cast<ssize_t>(kProbeBlock) || ::fdatasync(fd_) != 0) {
-      if (result.errors++ == 0) result.first_error = std::strerror(errno);
-    }
-    result.writes.record(static_cast<std::uint64_t>((Clock::now() - start).count()));
-    offset_ = (offset_ + static_cast<off_t>(kProbeBlock)) % kProbeFileBytes;
-    ++result.ops;
-    result.user_bytes_written += kProbeBlock;
+    write_once(result);
     progress.fetch_add(1, std::memory_order_relaxed);
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - started).count();

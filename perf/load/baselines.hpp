@@ -33,6 +33,9 @@ class DeviceProbe {
   // False, with *error naming the file and the errno text, if it cannot be prepared.
   bool open(const std::string& dir, std::string* error);
   RunResult run(double seconds, std::atomic<std::uint64_t>& progress);
+  // One timed write + fdatasync, recorded into `result` (its writes, ops,
+  // bytes and first error).
+  void write_once(RunResult& result);
 
  private:
   std::string path_;

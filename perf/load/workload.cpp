@@ -32,6 +32,7 @@ struct Run {
   RunResult* result;
   std::atomic<std::uint64_t>* progress;
   std::vector<std::uint64_t> versions;  // version each owned lease is at
+  const std::function<void()>* after_write;
 };
 
 void note_error(RunResult& result, const Error& error) {
@@ -45,6 +46,13 @@ bool timed(Run& run, metrics::LatencyHistogram& into, Clock::time_point start, c
   return r.ok();
 }
 
+template <typename R>
+bool timed_write(Run& run, Clock::time_point start, const R& r) {
+  const bool ok = timed(run, run.result->writes, start, r);
+  if (*run.after_write) (*run.after_write)();
+  return ok;
+}
+
 Task<void> worker(Run* run, std::uint32_t id) {
   const auto& o = *run->options;
   std::mt19937_64 rng(o.seed * 1000003 + id);
@@ -55,7 +63,7 @@ Task<void> worker(Run* run, std::uint32_t id) {
     auto start = Clock::now();
     if (roll < o.mix.renew) {
       auto r = co_await run->store->renew_lease({key_of(mine), kNode, run->versions[mine], 30s});
-      if (timed(*run, run->result->writes, start, r)) {
+      if (timed_write(*run, start, r)) {
         run->versions[mine] = r->version;
         run->result->user_bytes_written += lease_user_bytes(r.value());
       }
@@ -67,11 +75,11 @@ Task<void> worker(Run* run, std::uint32_t id) {
       else timed(*run, run->result->reads, start, r);
     } else if (roll < o.mix.renew + o.mix.get + o.mix.acquire) {
       auto released = co_await run->store->release_lease({key_of(mine), kNode, run->versions[mine]});
-      timed(*run, run->result->writes, start, released);
+      timed_write(*run, start, released);
       start = Clock::now();
       AcquireRequest request{key_of(mine), kNode, 30s, make_lease(mine, o.record_bytes).metadata.custom_data};
       auto acquired = co_await run->store->acquire_lease(std::move(request));
-      if (timed(*run, run->result->writes, start, acquired)) {
+      if (timed_write(*run, start, acquired)) {
         run->versions[mine] = acquired->version;
         run->result->user_bytes_written += lease_user_bytes(acquired.value());
       }
@@ -192,13 +200,20 @@ Result<void> preload(PersistenceProvider& store, const WorkloadOptions& options)
 }
 
 RunResult run_workload(PersistenceProvider& store, const WorkloadOptions& options, std::uint32_t concurrency,
-                       std::atomic<std::uint64_t>& progress) {
+                       std::atomic<std::uint64_t>& progress, const std::function<void()>& after_write) {
   RunResult result;
   result.target = std::string(to_string(store.backend()));
   result.concurrency = concurrency;
   auto before = sync_wait(store.stats());
 
-  Run run{&store, &options, concurrency, {}, &result, &progress, std::vector<std::uint64_t>(options.leases, 1)};
+  Run run{&store,
+          &options,
+          concurrency,
+          {},
+          &result,
+          &progress,
+          std::vector<std::uint64_t>(options.leases, 1),
+          &after_write};
   // Learn the version each lease is at (earlier runs renewed them).
   for (std::uint64_t i = 0; i < options.leases; ++i) {
     auto got = sync_wait(store.get_lease(key_of(i)));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,8 +69,10 @@ Result<void> preload(PersistenceProvider& store, const WorkloadOptions& options)
 
 // Runs `concurrency` coroutines against the store for options.seconds.
 // `progress` is bumped per operation (read by the progress printer).
+// `after_write`, if set, runs on the store's loop after every timed write,
+// outside its time (the device comparison: one device write per write).
 RunResult run_workload(PersistenceProvider& store, const WorkloadOptions& options, std::uint32_t concurrency,
-                       std::atomic<std::uint64_t>& progress);
+                       std::atomic<std::uint64_t>& progress, const std::function<void()>& after_write = {});
 
 // The hot point read through the public API: one coroutine on the store's
 // loop reads kHotLeases stored leases with get_lease in turn, back to back,
