@@ -531,21 +531,17 @@ Task<Result<void>> LsmStore::flush_one(Immutable imm) {
     fill_cache_from(*builder, number, path, fill);
     Memtable::Iterator it(*imm.table);
     it.seek_to_first();
-    NewestVersions newest;
-    std::uint64_t dropped = 0;
     Status status;
     // Each step encodes up to write_buffer_bytes on a worker, then the loop
     // writes them. The memtable is immutable and `builder` is this frame's.
+    // Only each key's newest version is written (and visited): nothing reads
+    // the older ones once it is in an SSTable.
     while (status.ok() && (it.valid() || builder->should_flush())) {
       status = co_await runtime().offload_background([&] {
         Status added;
         while (added.ok() && it.valid() && !builder->should_flush()) {
-          if (newest.is_newest(extract_user_key(it.key()))) {
-            added = builder->add(it.key(), it.value());
-          } else {
-            ++dropped;  // an older version: nothing will read it
-          }
-          it.next();
+          added = builder->add(it.key(), it.value());
+          it.next_key();
         }
         if (added.ok() && !it.valid()) builder->seal();
         return added;
@@ -553,7 +549,6 @@ Task<Result<void>> LsmStore::flush_one(Immutable imm) {
       insert_cached(fill);
       if (status.ok() && builder->should_flush()) status = co_await builder->flush();
     }
-    counters_.versions_dropped += dropped;
     if (!status.ok()) {
       co_await abandon(*builder);
       co_return status;
@@ -564,6 +559,7 @@ Task<Result<void>> LsmStore::flush_one(Immutable imm) {
       co_return std::move(info).error();
     }
     counters_.sstable_bytes_written += info->file_size;
+    counters_.versions_dropped += imm.table->entry_count() - info->entry_count;
     auto synced = co_await fs().sync_dir(sst_dir_);
     if (!synced) co_return make_error(ErrorCode::IOError, "sync directory " + sst_dir_ + ": " + synced.message());
     meta.size = info->file_size;

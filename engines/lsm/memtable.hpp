@@ -196,6 +196,10 @@ class Memtable {
       version_ = version_->older;
       if (version_ == nullptr) at_key(std::next(it_));
     }
+    // REQUIRES: valid(). Skips the current user key's older versions: the
+    // next entry is the newest version of the next user key. A flush walks
+    // only what it writes: a memtable of renewals holds many versions per key.
+    void next_key() { at_key(std::next(it_)); }
     std::string_view key() const { return version_->internal_key(); }
     std::string_view value() const { return version_->value(); }
 

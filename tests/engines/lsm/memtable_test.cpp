@@ -164,6 +164,23 @@ TEST(Memtable, ReadsMatchAnOracleAtEverySnapshot) {
     previous = std::string(it.key());
   }
   EXPECT_EQ(seen, 3000u);
+
+  // A walk by next_key() (a flush's) sees each user key once, in order, at
+  // its newest version: a tombstone when that is one.
+  auto expected = oracle.begin();
+  for (it.seek_to_first(); it.valid(); it.next_key(), ++expected) {
+    ASSERT_NE(expected, oracle.end());
+    ParsedInternalKey parsed;
+    ASSERT_TRUE(parse_internal_key(it.key(), parsed));
+    EXPECT_EQ(parsed.user_key, expected->first);
+    const auto& [sequence, value] = *expected->second.rbegin();
+    EXPECT_EQ(parsed.sequence, sequence);
+    EXPECT_EQ(parsed.type, value ? ValueType::Put : ValueType::Delete);
+    if (value) {
+      EXPECT_EQ(it.value(), *value);
+    }
+  }
+  EXPECT_EQ(expected, oracle.end());
 }
 
 // Every seek, into the middle of a key's versions, past its oldest, before
