@@ -19,8 +19,8 @@
 
 #include <chrono>
 #include <coroutine>
-#include <exception>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "io/background.hpp"
 #include "io/file_system.hpp"
 #include "io/io_result.hpp"
 #include "io/net.hpp"
@@ -41,13 +42,12 @@ enum class BackendChoice : std::uint8_t { Auto, IoUring, Asio };
 
 // Which workers run an offloaded call. Background work (an LSM flush or
 // compaction step, a COW checkpoint's encoding, freeing a flushed memtable)
-// has its own threads at a lower CPU priority (nice +kBackgroundNice): when
-// the cores are busy, the loop and the kernel workers carrying its log
-// writes run first, and a flush or compaction takes longer instead of
-// stretching every writer's wait. Foreground calls (a RocksDB operation,
-// file calls of the Asio backend) keep the loop's priority.
+// has its own threads, which yield the CPU to the loop and to the kernel
+// workers carrying its log writes (io/background.hpp): a flush or
+// compaction takes longer instead of stretching every writer's wait.
+// Foreground calls (a RocksDB operation, file calls of the Asio backend)
+// keep the loop's priority.
 enum class WorkClass : std::uint8_t { Foreground, Background };
-inline constexpr int kBackgroundNice = 10;
 
 struct RuntimeOptions {
   BackendChoice backend = BackendChoice::Auto;

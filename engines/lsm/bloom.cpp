@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cassert>
 
+#include "io/background.hpp"
+
 namespace orbit::lsm {
 namespace {
 
@@ -39,8 +41,9 @@ std::string BloomFilterBuilder::finish() const {
   std::size_t bytes = (bits + 7) / 8;
   bits = bytes * 8;
   std::string filter(bytes + 1, '\0');
-  for (std::uint64_t hash : hashes_) {
-    Probes probes(hash);
+  for (std::size_t n = 0; n < hashes_.size(); ++n) {
+    if (n % 1024 == 1023) io::background_checkpoint();  // a table's filter: milliseconds of work
+    Probes probes(hashes_[n]);
     for (std::uint32_t i = 0; i < probes_; ++i) {
       std::uint64_t bit = probes.bit(i, bits);
       filter[bit / 8] = static_cast<char>(static_cast<std::uint8_t>(filter[bit / 8]) | (1u << (bit % 8)));

@@ -12,7 +12,8 @@
 // Memory: the tree's nodes and every key, version and value live in one
 // arena (std::pmr::monotonic_buffer_resource, blocks growing geometrically)
 // and the hash index in one mapping (two while it grows), so freeing a
-// flushed memtable frees a few dozen large blocks. With one heap allocation
+// flushed memtable unmaps a few dozen large blocks (never malloc's: see
+// PageResource in memtable.cpp). With one heap allocation
 // per key, value and node, freeing a 64 MB memtable put about a million
 // small chunks into malloc's free lists, and the next large allocation on
 // the loop thread consolidated them: a 100-200 ms pause of every writer,
@@ -142,6 +143,7 @@ class Memtable {
   explicit Memtable(std::size_t expected_keys = 0);
   Memtable(const Memtable&) = delete;
   Memtable& operator=(const Memtable&) = delete;
+  ~Memtable() {}  // keys_ is left to the arena
 
   // Faults in the memory sized for expected_keys now rather than a page at
   // a time as add() touches it: for a memtable built off the loop, so the
@@ -219,8 +221,15 @@ class Memtable {
   static constexpr std::size_t kKeyOverhead = 32 + sizeof(std::string_view) + sizeof(KeyHead*);
   static constexpr std::size_t kFirstArenaBlock = 64 << 10;
 
-  std::pmr::monotonic_buffer_resource arena_{kFirstArenaBlock};  // outlives keys_
-  Keys keys_{&arena_};
+  static std::pmr::memory_resource* pages() noexcept;  // the arena's upstream
+
+  std::pmr::monotonic_buffer_resource arena_{kFirstArenaBlock, pages()};  // outlives keys_
+  // Never destroyed: its nodes live in the arena and hold only views and
+  // pointers, so the arena's release frees them, where the map's destructor
+  // would first visit each one (milliseconds for a full memtable).
+  union {
+    Keys keys_;
+  };
   Keys::iterator last_first_ = keys_.end();  // the last user key added
   KeyIndex index_;
   std::size_t entries_ = 0;

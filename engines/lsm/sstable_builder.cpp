@@ -3,6 +3,7 @@
 #include <cassert>
 
 #include "engines/lsm/sstable_footer.hpp"
+#include "io/background.hpp"
 
 namespace orbit::lsm {
 
@@ -87,6 +88,7 @@ void SstableBuilder::finish_data_block() {
   append_block_handle(encoded_handle, handle);
   index_block_.add(last_key, encoded_handle);
   ++info_.data_block_count;
+  io::background_checkpoint();  // a flush or compaction on a background worker gives way here
 }
 
 Task<Status> SstableBuilder::write_pending() {

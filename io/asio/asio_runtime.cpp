@@ -25,7 +25,7 @@ struct Core {
   explicit Core(const RuntimeOptions& options)
       : guard(asio::make_work_guard(context)),
         workers(options.worker_threads, options.name + "-w"),
-        background(options.background_threads, options.name + "-bg", kBackgroundNice) {}
+        background(options.background_threads, options.name + "-bg", WorkClass::Background) {}
 
   // Loop thread only.
   void maybe_finish() {

@@ -11,16 +11,17 @@ void set_thread_name(const std::string& name) {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 }
 
-WorkerPool::WorkerPool(unsigned threads, const std::string& name, int nice_increment) {
+WorkerPool::WorkerPool(unsigned threads, const std::string& name, WorkClass work) {
   if (threads == 0) threads = 1;  // offload() must always make progress
   threads_.reserve(threads);
   for (unsigned i = 0; i < threads; ++i) {
-    threads_.emplace_back([this, name, i, nice_increment] {
+    threads_.emplace_back([this, name, i, work] {
       set_thread_name(name + std::to_string(i));
-      if (nice_increment != 0) {
+      if (work == WorkClass::Background) {
         // Linux keeps a nice value per thread: this one only.
         const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
-        (void)::setpriority(PRIO_PROCESS, tid, ::getpriority(PRIO_PROCESS, tid) + nice_increment);
+        (void)::setpriority(PRIO_PROCESS, tid, ::getpriority(PRIO_PROCESS, tid) + kBackgroundNice);
+        become_background_thread();
       }
       run();
     });
@@ -58,6 +59,7 @@ void WorkerPool::run() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
+    begin_background_job();
     job();
   }
 }

@@ -1,6 +1,7 @@
 // WorkerPool: a few threads that run blocking or CPU-heavy jobs for a runtime.
-// `nice_increment` lowers their CPU priority (best effort: setpriority on
-// each thread; a failure leaves them at the creator's).
+// A Background pool's threads run at nice +kBackgroundNice (best effort:
+// setpriority on each thread; a failure leaves them at the creator's) and
+// give way at background_checkpoint() (io/background.hpp).
 //
 // submit() is thread-safe. The destructor finishes every queued job, then
 // joins the threads; it must not run on one of the pool's own threads.
@@ -14,11 +15,13 @@
 #include <thread>
 #include <vector>
 
+#include "io/runtime.hpp"
+
 namespace orbit::io::detail {
 
 class WorkerPool {
  public:
-  WorkerPool(unsigned threads, const std::string& name, int nice_increment = 0);
+  WorkerPool(unsigned threads, const std::string& name, WorkClass work = WorkClass::Foreground);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

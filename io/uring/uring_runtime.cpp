@@ -41,7 +41,7 @@ constexpr std::uint64_t kWakeTag = 1;  // user_data of the eventfd read (no Op i
 Core::Core(const RuntimeOptions& options)
     : options_(options),
       workers_(options.worker_threads, options.name + "-w"),
-      background_(options.background_threads, options.name + "-bg", kBackgroundNice) {}
+      background_(options.background_threads, options.name + "-bg", WorkClass::Background) {}
 
 Core::~Core() {
   // First: a worker may still be inside a finished job's tail (post, wake),

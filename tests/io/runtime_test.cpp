@@ -246,6 +246,36 @@ TEST_P(RuntimeSuite, BackgroundOffloadRunsAtALowerPriority) {
   rt->block_on(background_checks(rt.get(), loop_nice));
 }
 
+// The calling thread's voluntary context switches so far: each sleep is one.
+long own_voluntary_switches() {
+  rusage usage{};
+  ::getrusage(RUSAGE_THREAD, &usage);
+  return usage.ru_nvcsw;
+}
+
+// Runs for `busy` of wall time, passing a checkpoint every microsecond or
+// so; returns how many times the thread slept meanwhile.
+long spin_through_checkpoints(std::chrono::microseconds busy) {
+  const long before = own_voluntary_switches();
+  const auto end = Clock::now() + busy;
+  while (Clock::now() < end) background_checkpoint();
+  return own_voluntary_switches() - before;
+}
+
+Task<void> checkpoint_checks(Runtime* rt) {
+  // About one pause per kBackgroundSlice of wall time: ~20 in 5 ms, however
+  // the scheduler treats the worker.
+  const long background = co_await rt->offload_background([] { return spin_through_checkpoints(5ms); });
+  EXPECT_GE(background, 2);
+  const long foreground = co_await rt->offload([] { return spin_through_checkpoints(5ms); });
+  EXPECT_EQ(foreground, 0);
+  EXPECT_EQ(spin_through_checkpoints(2ms), 0) << "on the loop thread";
+}
+
+// Goal: background work gives its CPU away at checkpoints, once per slice;
+// the same code on the loop or a foreground worker never sleeps there.
+TEST_P(RuntimeSuite, OnlyBackgroundWorkGivesWayAtCheckpoints) { rt->block_on(checkpoint_checks(rt.get())); }
+
 Task<void> slow_task(Runtime* rt, std::atomic<bool>* finished) {
   co_await rt->sleep_for(50ms);
   finished->store(true);
