@@ -5,11 +5,14 @@
 //               [--leases N] [--seconds S] [--mix renew-heavy] [--record-bytes B]
 //               [--durability durable|buffered|none] [--io-backend auto|io_uring|asio]
 //               [--data-dir DIR] [--json FILE] [--svg FILE] [--seed N] [--no-baselines]
-//               [--hot-read-seconds S]
+//               [--hot-read-seconds S] [--device-rounds N] [--compaction-memtable-mb MB]
 //
 // Each backend first runs the hot-get phase (get_lease of a few hot leases
 // through the public API, one reader on the store's loop: the point-read
-// latency the API itself adds), then the mix at each concurrency.
+// latency the API itself adds), then the mix at each concurrency. Then
+// LsmTree, RocksDb and rocksdb-direct run the mix again at each concurrency
+// above 1 with memtables of --compaction-memtable-mb (default 2), so that all
+// three flush and compact throughout: the write tails with compaction running.
 //
 // Also reads ORBIT_CONFIG_FILE / --config and the ORBIT_* environment for the
 // backends' settings; flags win. rocksdb-direct takes its memtable size from
@@ -113,6 +116,18 @@ int fail(const std::string& message) {
   return 2;
 }
 
+// A new store of `config` (its data_dir wiped first), preloaded.
+Result<std::unique_ptr<PersistenceProvider>> open_preloaded(const PersistenceConfig& config,
+                                                            const WorkloadOptions& options) {
+  std::filesystem::remove_all(config.data_dir);
+  auto store = sync_wait(PersistenceFactory::create_provider(config));
+  if (!store)
+    return make_error(store.error().code, "open " + config.data_dir + ": " + store.error().to_string());
+  if (auto loaded = preload(**store, options); !loaded)
+    return make_error(loaded.error().code, "preload " + config.data_dir + ": " + loaded.error().to_string());
+  return store;
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"orbit-bench: actor-lease load benchmark, all backends side by side"};
   WorkloadOptions options;
@@ -120,6 +135,7 @@ int run(int argc, char** argv) {
                              io_flag, data_dir = "./orbit-bench-data", json_path, svg_path, config_file;
   bool no_baselines = false;
   std::uint32_t device_rounds = 6;
+  std::uint32_t compaction_memtable_mb = 2;
   app.add_option("--backends", backends_flag, "comma list of cow,lsm,rocksdb (default: every backend built)");
   app.add_option("--concurrency", concurrency_flag, "comma list of operations in flight")->capture_default_str();
   app.add_option("--leases", options.leases, "leases in the store")->capture_default_str();
@@ -142,6 +158,13 @@ int run(int argc, char** argv) {
          "--device-rounds", device_rounds,
          "per backend, 0.25 s rounds of 1 writer whose every write is followed by one device-fdatasync "
          "write, for the write p50 ratio (durable mode, with baselines; 0: none)")
+      ->capture_default_str();
+  app.add_option(
+         "--compaction-memtable-mb", compaction_memtable_mb,
+         "then LsmTree, RocksDb and rocksdb-direct (those selected) again at each concurrency above 1, "
+         "with memtables of this many MB, so that they flush and compact throughout; their write p99.9 "
+         "compared (0: skip)")
+      ->check(CLI::Range(0u, 4096u))
       ->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -222,11 +245,8 @@ int run(int argc, char** argv) {
     PersistenceConfig c = config;
     c.backend = backend;
     c.data_dir = data_dir + "/" + std::string(to_string(backend));
-    std::filesystem::remove_all(c.data_dir);
-    auto store = sync_wait(PersistenceFactory::create_provider(c));
-    if (!store) return fail("open " + c.data_dir + ": " + store.error().to_string());
-    if (auto loaded = preload(**store, options); !loaded)
-      return fail("preload " + std::string(to_string(backend)) + ": " + loaded.error().to_string());
+    auto store = open_preloaded(c, options);
+    if (!store) return fail(store.error().message);
     if (options.hot_read_seconds > 0) {
       Progress progress(std::string(to_string(backend)) + " hot get_lease", options.hot_read_seconds);
       rows.push_back(run_hot_reads(**store, options, progress.ops));
@@ -248,6 +268,43 @@ int run(int argc, char** argv) {
       Progress progress("rocksdb-direct c=" + std::to_string(level), options.seconds);
       rows.push_back(run_rocksdb_direct(data_dir + "/rocksdb-direct", options, level, sync,
                                         config.rocksdb_config.write_buffer_mb, progress.ops, &error));
+      if (!error.empty()) return fail(error);
+    }
+  }
+  // With compaction running: LsmTree against RocksDB, both with small
+  // memtables. (With the default 64 MB, a few seconds at 64 in flight fill
+  // RocksDB's memtable not even once.)
+  const bool lsm = std::find(backends.begin(), backends.end(), PersistenceBackend::LsmTree) != backends.end();
+  if (compaction_memtable_mb > 0 && lsm) {
+    const std::string suffix = "-" + std::to_string(compaction_memtable_mb) + "mb";
+    auto mark = [&](RunResult row) {
+      row.workload = "compaction";
+      row.memtable_mb = compaction_memtable_mb;
+      rows.push_back(std::move(row));
+    };
+    for (auto backend : backends) {
+      if (backend == PersistenceBackend::CowBTree) continue;
+      PersistenceConfig c = config;
+      c.backend = backend;
+      c.data_dir = data_dir + "/" + std::string(to_string(backend)) + suffix;
+      c.lsm_config.memtable_size_mb = compaction_memtable_mb;
+      c.rocksdb_config.write_buffer_mb = compaction_memtable_mb;
+      auto store = open_preloaded(c, options);
+      if (!store) return fail(store.error().message);
+      for (auto level : levels) {
+        if (level == 1) continue;
+        Progress progress(std::string(to_string(backend)) + " c=" + std::to_string(level) + suffix,
+                          options.seconds);
+        mark(run_workload(**store, options, level, progress.ops));
+      }
+      if (auto closed = sync_wait((*store)->close()); !closed) return fail(closed.error().to_string());
+    }
+    for (auto level : no_baselines ? std::vector<std::uint32_t>{} : levels) {
+      if (level == 1) continue;
+      Progress progress("rocksdb-direct c=" + std::to_string(level) + suffix, options.seconds);
+      mark(run_rocksdb_direct(data_dir + "/rocksdb-direct" + suffix, options, level,
+                              config.durability == DurabilityMode::Durable, compaction_memtable_mb,
+                              progress.ops, &error));
       if (!error.empty()) return fail(error);
     }
   }

@@ -25,46 +25,93 @@ nlohmann::json histogram_json(const metrics::LatencyHistogram& h) {
           {"max_ns", h.max()},    {"curve", curve}};
 }
 
-}  // namespace
-
-std::string format_table(const std::vector<RunResult>& rows) {
+std::string table_header() {
   std::string out = fmt::format(
       "{:<17} {:>5} {:>10} | {:>8} {:>8} {:>9} {:>9} | {:>7} {:>7} {:>8} {:>8} | {:>6} {:>7} {:>7} {:>6}\n", "target",
       "conc", "ops/s", "w p50", "w p99", "w p99.9", "w max", "r p50", "r p99", "r p99.9", "r max", "wamp", "syncs/w",
       "RSS MB", "CPU s");
-  out += std::string(out.size() - 1, '-') + "\n";
-  for (const auto& r : rows) {
-    if (r.workload != "mix") continue;
-    const std::string wamp = r.disk_bytes_written && r.user_bytes_written
-                                 ? fmt::format("{:.2f}", static_cast<double>(r.disk_bytes_written) /
-                                                             static_cast<double>(r.user_bytes_written))
-                                 : "-";
+  return out + std::string(out.size() - 1, '-') + "\n";
+}
+
+// A "mix" or "compaction" row, with its errors and background work.
+std::string format_row(const RunResult& r) {
+  const std::string wamp = r.disk_bytes_written && r.user_bytes_written
+                               ? fmt::format("{:.2f}", static_cast<double>(r.disk_bytes_written) /
+                                                           static_cast<double>(r.user_bytes_written))
+                               : "-";
+  std::string out = fmt::format(
+      "{:<17} {:>5} {:>10.0f} | {:>8} {:>8} {:>9} {:>9} | {:>7} {:>7} {:>8} {:>8} | {:>6} {:>7.3f} {:>7.0f} "
+      "{:>6.1f}\n",
+      r.target, r.concurrency, r.throughput(), us(r.writes.percentile(50), r.writes.count()),
+      us(r.writes.percentile(99), r.writes.count()), us(r.writes.percentile(99.9), r.writes.count()),
+      us(r.writes.max(), r.writes.count()), us(r.reads.percentile(50), r.reads.count()),
+      us(r.reads.percentile(99), r.reads.count()), us(r.reads.percentile(99.9), r.reads.count()),
+      us(r.reads.max(), r.reads.count()), wamp, r.fsyncs_per_write,
+      static_cast<double>(r.peak_rss_bytes) / (1 << 20), r.cpu_seconds);
+  if (r.errors) out += fmt::format("  ! {} errors, first: {}\n", r.errors, r.first_error);
+  if (r.flushes || r.compactions || r.checkpoints || r.write_stalls)
     out += fmt::format(
-        "{:<17} {:>5} {:>10.0f} | {:>8} {:>8} {:>9} {:>9} | {:>7} {:>7} {:>8} {:>8} | {:>6} {:>7.3f} {:>7.0f} {:>6.1f}\n",
-        r.target, r.concurrency, r.throughput(), us(r.writes.percentile(50), r.writes.count()),
-        us(r.writes.percentile(99), r.writes.count()), us(r.writes.percentile(99.9), r.writes.count()),
-        us(r.writes.max(), r.writes.count()), us(r.reads.percentile(50), r.reads.count()),
-        us(r.reads.percentile(99), r.reads.count()), us(r.reads.percentile(99.9), r.reads.count()),
-        us(r.reads.max(), r.reads.count()), wamp, r.fsyncs_per_write,
-        static_cast<double>(r.peak_rss_bytes) / (1 << 20), r.cpu_seconds);
-    if (r.errors) out += fmt::format("  ! {} errors, first: {}\n", r.errors, r.first_error);
-    if (r.flushes || r.compactions || r.checkpoints || r.write_stalls)
-      out += fmt::format("  background: {} flushes, {} compactions, {} checkpoints; {} writers stalled for {:.1f} ms\n",
-                         r.flushes, r.compactions, r.checkpoints, r.write_stalls,
-                         static_cast<double>(r.write_stall_time.count()) / 1000.0);
+        "  background: {} flushes, {} compactions, {} checkpoints; {} writers stalled for {:.1f} ms\n",
+        r.flushes, r.compactions, r.checkpoints, r.write_stalls,
+        static_cast<double>(r.write_stall_time.count()) / 1000.0);
+  return out;
+}
+
+const RunResult* find_row(const std::vector<RunResult>& rows, std::string_view workload,
+                          std::string_view target, std::uint32_t concurrency) {
+  for (const auto& r : rows)
+    if (r.workload == workload && r.target == target && r.concurrency == concurrency && r.writes.count())
+      return &r;
+  return nullptr;
+}
+
+std::string p999_ratio(const RunResult& ours, const RunResult* theirs) {
+  if (!theirs || !theirs->writes.percentile(99.9)) return "-";
+  return fmt::format("{:.2f}x", static_cast<double>(ours.writes.percentile(99.9)) /
+                                    static_cast<double>(theirs->writes.percentile(99.9)));
+}
+
+// The "compaction" rows and LsmTree's write p99.9 against RocksDB's in them.
+std::string format_compaction_rows(const std::vector<RunResult>& rows) {
+  std::string out;
+  std::uint32_t memtable_mb = 0;
+  for (const auto& r : rows) {
+    if (r.workload != "compaction") continue;
+    out += format_row(r);
+    memtable_mb = r.memtable_mb;
   }
+  if (out.empty()) return out;
+  for (const auto& r : rows) {
+    if (r.workload != "compaction" || r.target != "LsmTree") continue;
+    out +=
+        fmt::format("LsmTree write p99.9 vs RocksDb backend / rocksdb-direct at {:>4} in flight: {} / {}\n",
+                    r.concurrency, p999_ratio(r, find_row(rows, "compaction", "RocksDb", r.concurrency)),
+                    p999_ratio(r, find_row(rows, "compaction", "rocksdb-direct", r.concurrency)));
+  }
+  return fmt::format(
+             "\nwith compaction running: the mix again with {} MB memtables on every target below (RocksDB's "
+             "write_buffer_size too), so that each flushes and compacts throughout:\n",
+             memtable_mb) +
+         table_header() + out;
+}
+
+}  // namespace
+
+std::string format_table(const std::vector<RunResult>& rows) {
+  std::string out = table_header();
+  for (const auto& r : rows)
+    if (r.workload == "mix") out += format_row(r);
   // Our RocksDb backend against RocksDB used directly, same concurrency.
   for (const auto& ours : rows) {
     if (ours.target != "RocksDb" || ours.workload != "mix") continue;
-    for (const auto& direct : rows) {
-      if (direct.target != "rocksdb-direct" || direct.concurrency != ours.concurrency || !direct.throughput()) continue;
-      out += fmt::format("RocksDb backend vs rocksdb-direct at {:>4} in flight: {:.2f}x throughput, write p50 {:.2f}x\n",
-                         ours.concurrency, ours.throughput() / direct.throughput(),
-                         direct.writes.percentile(50) ? static_cast<double>(ours.writes.percentile(50)) /
-                                                            static_cast<double>(direct.writes.percentile(50))
-                                                      : 0.0);
-    }
+    const RunResult* direct = find_row(rows, "mix", "rocksdb-direct", ours.concurrency);
+    if (!direct || !direct->throughput()) continue;
+    out += fmt::format(
+        "RocksDb backend vs rocksdb-direct at {:>4} in flight: {:.2f}x throughput, write p50 {:.2f}x\n",
+        ours.concurrency, ours.throughput() / direct->throughput(),
+        static_cast<double>(ours.writes.percentile(50)) / static_cast<double>(direct->writes.percentile(50)));
   }
+  out += format_compaction_rows(rows);
   std::string hot;
   for (const auto& r : rows) {
     if (r.workload != "hot-get") continue;
@@ -88,6 +135,7 @@ std::string to_json(const std::vector<RunResult>& rows, const RunContext& contex
   for (const auto& r : rows) {
     runs.push_back({{"target", r.target},
                     {"workload", r.workload},
+                    {"memtable_mb", r.memtable_mb},
                     {"concurrency", r.concurrency},
                     {"seconds", r.seconds},
                     {"ops", r.ops},
@@ -127,7 +175,7 @@ std::string to_svg(const std::vector<RunResult>& rows, const RunContext& context
   std::set<std::uint32_t> levels;
   std::uint64_t lo = UINT64_MAX, hi = 1;
   for (const auto& r : rows) {
-    if (!r.writes.count()) continue;
+    if (!r.writes.count() || r.workload == "compaction") continue;
     levels.insert(r.concurrency);
     lo = std::min(lo, std::max<std::uint64_t>(r.writes.min(), 100));
     hi = std::max(hi, r.writes.max());
@@ -180,7 +228,7 @@ std::string to_svg(const std::vector<RunResult>& rows, const RunContext& context
     }
     for (const auto& r : rows) {
       if (r.concurrency != level && !(r.target == "device-fdatasync")) continue;
-      if (!r.writes.count()) continue;
+      if (!r.writes.count() || r.workload == "compaction") continue;
       std::string points;
       for (const auto& p : r.writes.curve())
         points += fmt::format("{:.1f},{:.1f} ", px(p.percentile), py(static_cast<double>(p.value_ns)));

@@ -37,7 +37,11 @@ struct WorkloadOptions {
 
 struct RunResult {
   std::string target;  // "CowBTree", "RocksDb", "rocksdb-direct", "device-fdatasync"
-  std::string workload = "mix";  // "mix" (the operation mix) or "hot-get" (run_hot_reads)
+  // "mix" (the operation mix), "hot-get" (run_hot_reads), or "compaction":
+  // the mix again on a store whose memtable is memtable_mb, so that it
+  // flushes and compacts throughout.
+  std::string workload = "mix";
+  std::uint32_t memtable_mb = 0;  // "compaction" rows only
   std::uint32_t concurrency = 0;
   double seconds = 0;
   std::uint64_t ops = 0;
