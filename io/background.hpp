@@ -17,7 +17,7 @@
 // entity of nice 0. So while a background worker ran on the interrupt CPU,
 // each of those kernel workers waited out the worker's whole slice: 1-4 ms,
 // per log write, for as long as a flush ran (perf sched timehist, LsmTree at
-// 64 writers; README, "Issue 7"). SCHED_IDLE and sched_yield() also act only
+// 64 writers; README, "Performance"). SCHED_IDLE and sched_yield() also act only
 // within the group. A sleep takes the worker off the CPU whatever the groups.
 #pragma once
 

@@ -26,10 +26,9 @@ void* map_pages(std::size_t bytes) {
   return pages;
 }
 
-// Unmapping a full memtable's pages in one call took ~11 ms of kernel time
-// (64 MB of arena and 16 MB of index), which a background worker could not
-// give way in (io/background.hpp): a megabyte at a time, with a checkpoint
-// between.
+// Unmapping a full memtable's pages (64 MB of arena, 16 MB of index) took
+// ~11 ms in one job, which a background worker could not give way in
+// (io/background.hpp): a megabyte at a time, with a checkpoint between.
 void unmap_pages(void* pages, std::size_t bytes) noexcept {
   constexpr std::size_t kStep = 1 << 20;
   auto* at = static_cast<char*>(pages);
