@@ -132,7 +132,7 @@ void Memtable::KeyIndex::move_some() noexcept {
   if (moved_ == moving_.size) moving_ = Table{};
 }
 
-Memtable::Memtable(std::size_t expected_keys) : keys_(&arena_), index_(expected_keys) {
+Memtable::Memtable(std::size_t expected_keys) : index_(expected_keys) {
   memory_usage_ += index_.reserved_bytes();
 }
 

@@ -56,6 +56,7 @@
 #include <map>
 #include <memory>
 #include <memory_resource>
+#include <new>
 #include <string>
 #include <string_view>
 
@@ -143,7 +144,6 @@ class Memtable {
   explicit Memtable(std::size_t expected_keys = 0);
   Memtable(const Memtable&) = delete;
   Memtable& operator=(const Memtable&) = delete;
-  ~Memtable() {}  // keys_ is left to the arena
 
   // Faults in the memory sized for expected_keys now rather than a page at
   // a time as add() touches it: for a memtable built off the loop, so the
@@ -224,12 +224,11 @@ class Memtable {
   static std::pmr::memory_resource* pages() noexcept;  // the arena's upstream
 
   std::pmr::monotonic_buffer_resource arena_{kFirstArenaBlock, pages()};  // outlives keys_
-  // Never destroyed: its nodes live in the arena and hold only views and
-  // pointers, so the arena's release frees them, where the map's destructor
-  // would first visit each one (milliseconds for a full memtable).
-  union {
-    Keys keys_;
-  };
+  // Lives in the arena with its nodes, which hold only views and pointers,
+  // and is never destroyed: the arena's release frees it all, where the
+  // map's destructor would first visit every node (milliseconds for a full
+  // memtable).
+  Keys& keys_ = *new (arena_.allocate(sizeof(Keys), alignof(Keys))) Keys(&arena_);
   Keys::iterator last_first_ = keys_.end();  // the last user key added
   KeyIndex index_;
   std::size_t entries_ = 0;
