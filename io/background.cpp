@@ -3,6 +3,8 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include <cerrno>
+
 namespace orbit::io {
 namespace {
 
@@ -17,7 +19,7 @@ void background_checkpoint() noexcept {
   if (!t_gives_way) return;
   if (Clock::now() - t_slice_start < kBackgroundSlice) return;
   timespec pause{0, static_cast<long>(std::chrono::nanoseconds(kBackgroundPause).count())};
-  while (::nanosleep(&pause, &pause) != 0) {
+  while (::nanosleep(&pause, &pause) != 0 && errno == EINTR) {
   }
   t_slice_start = Clock::now();
 }

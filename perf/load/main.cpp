@@ -262,12 +262,16 @@ int run(int argc, char** argv) {
     }
     if (auto closed = sync_wait((*store)->close()); !closed) return fail(closed.error().to_string());
   }
+  // A rocksdb-direct row in data_dir/rocksdb-direct<suffix>; sets `error` on failure.
+  auto run_direct = [&](std::uint32_t level, std::uint32_t write_buffer_mb, const std::string& suffix) {
+    Progress progress("rocksdb-direct c=" + std::to_string(level) + suffix, options.seconds);
+    return run_rocksdb_direct(data_dir + "/rocksdb-direct" + suffix, options, level,
+                              config.durability == DurabilityMode::Durable, write_buffer_mb, progress.ops,
+                              &error);
+  };
   if (!no_baselines) {
-    const bool sync = config.durability == DurabilityMode::Durable;
     for (auto level : levels) {
-      Progress progress("rocksdb-direct c=" + std::to_string(level), options.seconds);
-      rows.push_back(run_rocksdb_direct(data_dir + "/rocksdb-direct", options, level, sync,
-                                        config.rocksdb_config.write_buffer_mb, progress.ops, &error));
+      rows.push_back(run_direct(level, config.rocksdb_config.write_buffer_mb, ""));
       if (!error.empty()) return fail(error);
     }
   }
@@ -299,12 +303,9 @@ int run(int argc, char** argv) {
       }
       if (auto closed = sync_wait((*store)->close()); !closed) return fail(closed.error().to_string());
     }
-    for (auto level : no_baselines ? std::vector<std::uint32_t>{} : levels) {
-      if (level == 1) continue;
-      Progress progress("rocksdb-direct c=" + std::to_string(level) + suffix, options.seconds);
-      mark(run_rocksdb_direct(data_dir + "/rocksdb-direct" + suffix, options, level,
-                              config.durability == DurabilityMode::Durable, compaction_memtable_mb,
-                              progress.ops, &error));
+    for (auto level : levels) {
+      if (level == 1 || no_baselines) continue;
+      mark(run_direct(level, compaction_memtable_mb, suffix));
       if (!error.empty()) return fail(error);
     }
   }
